@@ -1,0 +1,5 @@
+"""VerseHub: a deaf-first, accessible knowledge hub."""
+
+from versehub.app import create_app
+
+__all__ = ["create_app"]

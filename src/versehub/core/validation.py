@@ -1,0 +1,61 @@
+"""Parse request bodies and query strings into Pydantic models, with envelope errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from versehub.core.errors import APIError, field_error
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as `error.errors` entries (dotted field paths, no input echoed)."""
+    return [
+        field_error(".".join(str(part) for part in err["loc"]), err["msg"], err["type"])
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def invalid(exc: ValidationError) -> APIError:
+    """A VAL_INVALID error for a Pydantic failure."""
+    return APIError("VAL_INVALID", errors=validation_errors(exc))
+
+
+def json_body() -> Any:
+    """The request's JSON body; VAL_MALFORMED for a wrong content type or unparseable JSON."""
+    if not request.is_json:
+        raise APIError(
+            "VAL_MALFORMED",
+            "Expected a JSON body (Content-Type: application/json)",
+            details={"content_type": request.mimetype or None},
+        )
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIError("VAL_MALFORMED", "Request body is not valid JSON") from exc
+
+
+def parse_body(model: type[M]) -> M:
+    """Validate the JSON body against `model`."""
+    try:
+        return model.model_validate(json_body())
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+
+
+def parse_query(model: type[M]) -> M:
+    """Validate the query string against `model` (repeated keys become lists)."""
+    data: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        data[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc) from exc

@@ -1,0 +1,13 @@
+"""Extension objects, created unbound; `create_app` binds them."""
+
+from __future__ import annotations
+
+from flask_caching import Cache
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from versehub.core.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+cache = Cache()
