@@ -5,7 +5,10 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from versehub.core.jobs.models import DeadLetter
 from versehub.settings import Settings
+
+__all__ = ["DeadLetter", "init_jobs"]
 
 
 def init_jobs(app: Flask, settings: Settings) -> Celery:
