@@ -15,6 +15,7 @@ from versehub.core.jobs import init_jobs
 from versehub.core.logging import configure_logging
 from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
+from versehub.core.modules_cli import register_modules_cli
 from versehub.core.requests import register_request_hooks
 from versehub.extensions import cache, db, migrate
 from versehub.settings import Settings, load_settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     register_health(app)
     init_jobs(app, settings)
     load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
+    register_modules_cli(app)
     return app
 
 

@@ -85,17 +85,17 @@ class EventBus:
         """Deliver to every subscriber; returns how many succeeded. Failures are logged."""
         if not is_known(name):
             raise UnknownEventError(f"unknown event {name!r}")
-        data = dict(payload or {})
         EVENTS_PUBLISHED.labels(name).inc()
         delivered = 0
         for subscriber in self.subscribers_for(name):
             try:
-                subscriber(name, data)
+                # Each subscriber gets its own copy: one cannot change what the next one sees.
+                subscriber(name, dict(payload or {}))
             except Exception:  # a subscriber's bug must not fail the action that published
                 EVENT_SUBSCRIBER_ERRORS.labels(name).inc()
                 log.exception(
                     "event_subscriber_failed",
-                    event=name,
+                    event_name=name,
                     subscriber=getattr(subscriber, "__qualname__", repr(subscriber)),
                 )
             else:

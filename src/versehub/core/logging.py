@@ -22,6 +22,7 @@ SENSITIVE_VALUE = re.compile(
     r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"  # JWT
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}"  # Authorization header value
     r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"  # user:password in a URL
+    r"|(?i:(?<=password=)|(?<=passwd=)|(?<=secret=)|(?<=token=)|(?<=api_key=)|(?<=apikey=))[^\s&,;'\"]+"
 )
 
 
@@ -52,6 +53,18 @@ def redact(
     return event_dict
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at emit time (test capture, daemon redirection)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(*, level: str, json: bool) -> None:
     """Route structlog and the standard library through one formatter (idempotent)."""
     shared: list[Any] = [
@@ -61,13 +74,15 @@ def configure_logging(*, level: str, json: bool) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
+    # Tracebacks become text before redaction: exception messages can carry credentials.
     renderer: Any
     if json:
         renderer = structlog.processors.JSONRenderer()
-        final = [structlog.processors.format_exc_info, redact, renderer]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
-        final = [redact, renderer]
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    final = [structlog.processors.format_exc_info, redact, renderer]
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -83,7 +98,7 @@ def configure_logging(*, level: str, json: bool) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_versehub", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     handler._versehub = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -1,0 +1,51 @@
+"""`versehub modules`: every module with its state and health."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from versehub.core.modules import get_registry
+
+
+@click.command("modules")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_appcontext
+def modules_command(as_json: bool) -> None:
+    """List modules in load order with their health; disabled and broken ones last."""
+    registry = get_registry()
+    rows = []
+    for module in registry.enabled:
+        health = module.check_health()
+        rows.append(
+            {
+                "name": module.name,
+                "state": "enabled",
+                "health": health.status,
+                "requires": list(module.requires),
+                "source": module.source,
+                "details": dict(health.details),
+            }
+        )
+    for name, reason in sorted(registry.disabled.items()):
+        rows.append({"name": name, "state": "disabled", "health": "-", "details": {"reason": reason}})
+    for name, error in sorted(registry.broken.items()):
+        rows.append({"name": name, "state": "broken", "health": "-", "details": {"error": error}})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for row in rows:
+        requires = ",".join(row.get("requires", [])) or "-"
+        note = row["details"].get("reason") or row["details"].get("error") or ""
+        click.echo(f"{row['name']:<16} {row['state']:<9} {row['health']:<9} requires={requires} {note}")
+    failing = [r["name"] for r in rows if r["health"] == "fail"]
+    if failing:
+        raise click.ClickException(f"unhealthy: {', '.join(failing)}")
+
+
+def register_modules_cli(app: Flask) -> None:
+    """Attach `versehub modules`."""
+    app.cli.add_command(modules_command)
