@@ -1,0 +1,46 @@
+# VerseHub: `make run` serves the app with embedded defaults, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: .venv run migrate test lint format typecheck check clean
+
+# Only creates/updates the virtualenv from the lock file.
+.venv: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+		|| { echo "VerseHub needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --python $(BIN)/python
+	@touch $@
+
+migrate: .venv
+	$(BIN)/versehub db upgrade
+
+run: migrate
+	$(BIN)/versehub run --host $(HOST) --port $(PORT)
+
+test: .venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: .venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: .venv
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+typecheck: .venv
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
