@@ -22,11 +22,26 @@ def recorder() -> tuple[list[tuple[str, dict[str, Any]]], Any]:
 
 def test_contract_names_are_all_present() -> None:
     expected = {
-        "user.created", "user.login", "user.logout", "preferences.updated", "entry.created",
-        "entry.updated", "entry.published", "entry.deleted", "media.uploaded", "media.processing",
-        "media.ready", "media.failed", "assignment.created", "assignment.offered",
-        "assignment.accepted", "assignment.delivered", "assignment.reassigned", "agent.online",
-        "agent.offline", "action.executed",
+        "user.created",
+        "user.login",
+        "user.logout",
+        "preferences.updated",
+        "entry.created",
+        "entry.updated",
+        "entry.published",
+        "entry.deleted",
+        "media.uploaded",
+        "media.processing",
+        "media.ready",
+        "media.failed",
+        "assignment.created",
+        "assignment.offered",
+        "assignment.accepted",
+        "assignment.delivered",
+        "assignment.reassigned",
+        "agent.online",
+        "agent.offline",
+        "action.executed",
     }
     assert expected == STANDARD_EVENTS
 
@@ -70,9 +85,12 @@ def test_failing_subscriber_is_logged_and_others_still_run(
 
     bus.subscribe("user.created", broken)
     bus.subscribe("user.created", on_event)
-    before = REGISTRY.get_sample_value(
-        "versehub_event_subscriber_errors_total", {"event": "user.created"}
-    ) or 0.0
+    before = (
+        REGISTRY.get_sample_value(
+            "versehub_event_subscriber_errors_total", {"event": "user.created"}
+        )
+        or 0.0
+    )
     assert bus.publish("user.created", {"user_id": 1}) == 1
     assert seen == [("user.created", {"user_id": 1})]
     after = REGISTRY.get_sample_value(
@@ -80,7 +98,8 @@ def test_failing_subscriber_is_logged_and_others_still_run(
     )
     assert after == before + 1
     err = capsys.readouterr().err
-    assert "event_subscriber_failed" in err and "subscriber bug" in err
+    assert "event_subscriber_failed" in err
+    assert "subscriber bug" in err
 
 
 def test_payload_is_a_copy_per_publish() -> None:

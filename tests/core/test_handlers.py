@@ -39,7 +39,8 @@ def assert_failure(response, status: int, code: str) -> dict:  # type: ignore[no
     assert body["success"] is False
     assert body["data"] is None
     assert body["error"]["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     return body
 
 
@@ -47,7 +48,7 @@ def test_error_table_matches_api_md() -> None:
     if not API_MD.exists():
         pytest.skip(f"shared/API.md not beside the repository ({API_MD})")
     rows = re.findall(r"^\| ([A-Z0-9_]+) \| (\d{3}) \|", API_MD.read_text(), re.MULTILINE)
-    assert dict((code, int(status)) for code, status in rows) == ERROR_STATUS
+    assert {code: int(status) for code, status in rows} == ERROR_STATUS
 
 
 def test_unknown_error_code_is_a_bug() -> None:
@@ -93,11 +94,14 @@ def test_unknown_page_is_html_for_browsers(client: FlaskClient) -> None:
     response = client.get("/nope", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert b"<html lang=\"en\">" in response.data and b"RES_NOT_FOUND" in response.data
+    assert b'<html lang="en">' in response.data
+    assert b"RES_NOT_FOUND" in response.data
 
 
 def test_unknown_page_is_json_for_json_clients(client: FlaskClient) -> None:
-    assert_failure(client.get("/nope", headers={"Accept": "application/json"}), 404, "RES_NOT_FOUND")
+    assert_failure(
+        client.get("/nope", headers={"Accept": "application/json"}), 404, "RES_NOT_FOUND"
+    )
 
 
 def test_wrong_method(api_client: FlaskClient) -> None:
@@ -140,7 +144,9 @@ def test_malformed_body(api_client: FlaskClient, data: str, content_type: str) -
 def test_validation_errors_list_each_field(
     api_client: FlaskClient, payload: object, fields: set[str]
 ) -> None:
-    body = assert_failure(api_client.post("/api/v1/coretest/echo", json=payload), 422, "VAL_INVALID")
+    body = assert_failure(
+        api_client.post("/api/v1/coretest/echo", json=payload), 422, "VAL_INVALID"
+    )
     errors = body["error"]["errors"]
     assert {e["field"] for e in errors} == fields
     assert all(set(e) == {"field", "message", "type"} for e in errors)
@@ -148,7 +154,8 @@ def test_validation_errors_list_each_field(
 
 def test_oversized_body(api_client: FlaskClient) -> None:
     response = api_client.post(
-        "/api/v1/coretest/echo", data=b'{"name": "' + b"a" * 4096 + b'"}',
+        "/api/v1/coretest/echo",
+        data=b'{"name": "' + b"a" * 4096 + b'"}',
         content_type="application/json",
     )
     body = assert_failure(response, 413, "MEDIA_TOO_LARGE")
@@ -179,5 +186,6 @@ def test_unhandled_error_is_500_without_leaks(
     assert response.headers["X-Request-ID"] == "crash-1"
     assert count_rows(api) == 0
     logged = capsys.readouterr().err
-    assert "unhandled_exception" in logged and "crash-1" in logged
+    assert "unhandled_exception" in logged
+    assert "crash-1" in logged
     assert "hunter2" not in logged, logged

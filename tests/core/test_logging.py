@@ -6,7 +6,6 @@ import json
 
 import pytest
 import structlog
-from flask.testing import FlaskClient
 
 from tests.conftest import AppFactory
 from versehub.core.logging import REDACTED, configure_logging
@@ -64,8 +63,14 @@ def test_secrets_are_redacted(as_json: bool, capsys: pytest.CaptureFixture[str])
         refresh_token="rt-123456789",
     )
     out = capsys.readouterr().err
-    for secret in ("hunter2-password", "vh_live_abcdef123456", JWT, "abcdefghijklmnop", "s3cr3tpw",
-                   "rt-123456789"):
+    for secret in (
+        "hunter2-password",
+        "vh_live_abcdef123456",
+        JWT,
+        "abcdefghijklmnop",
+        "s3cr3tpw",
+        "rt-123456789",
+    ):
         assert secret not in out
     assert REDACTED in out
     assert "text/html" in out  # ordinary values stay readable

@@ -18,10 +18,14 @@ def samples(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]]
 
 
 def test_requests_are_counted_by_endpoint_and_status(client: FlaskClient) -> None:
-    key_ok = ("versehub_http_requests_total",
-              (("endpoint", "system.get_info"), ("method", "GET"), ("status", "200")))
-    key_404 = ("versehub_http_requests_total",
-               (("endpoint", "<unmatched>"), ("method", "GET"), ("status", "404")))
+    key_ok = (
+        "versehub_http_requests_total",
+        (("endpoint", "system.get_info"), ("method", "GET"), ("status", "200")),
+    )
+    key_404 = (
+        "versehub_http_requests_total",
+        (("endpoint", "<unmatched>"), ("method", "GET"), ("status", "404")),
+    )
     before = samples(client)
     for _ in range(3):
         client.get("/api/v1/system/info")
@@ -37,7 +41,8 @@ def test_latency_histogram_has_buckets(client: FlaskClient) -> None:
     client.get("/health/live")
     after = samples(client)
     buckets = [
-        labels for name, labels in after
+        labels
+        for name, labels in after
         if name == "versehub_http_request_duration_seconds_bucket"
         and ("endpoint", "health_live") in labels
     ]

@@ -71,11 +71,23 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginDir:
 
 # --- ordering and dependency rules (no app needed) ----------------------------------------------
 def test_requirements_load_first_and_order_is_stable() -> None:
-    registry = resolve([mod("media", "knowledge"), mod("knowledge", "accounts"), mod("accounts"),
-                        mod("dashboard", "media", "accounts")])
+    registry = resolve(
+        [
+            mod("media", "knowledge"),
+            mod("knowledge", "accounts"),
+            mod("accounts"),
+            mod("dashboard", "media", "accounts"),
+        ]
+    )
     assert registry.names == ["accounts", "knowledge", "media", "dashboard"]
-    again = resolve([mod("dashboard", "media", "accounts"), mod("accounts"),
-                     mod("knowledge", "accounts"), mod("media", "knowledge")])
+    again = resolve(
+        [
+            mod("dashboard", "media", "accounts"),
+            mod("accounts"),
+            mod("knowledge", "accounts"),
+            mod("media", "knowledge"),
+        ]
+    )
     assert again.names == registry.names
 
 
@@ -104,7 +116,8 @@ def test_disabling_cascades_to_dependents(capsys: pytest.CaptureFixture[str]) ->
     assert registry.disabled["accounts"] == "disabled by settings"
     assert "knowledge" in registry.disabled["media"]
     err = capsys.readouterr().err
-    assert "module_disabled_by_dependency" in err and "modules_disabled_unknown" in err
+    assert "module_disabled_by_dependency" in err
+    assert "modules_disabled_unknown" in err
 
 
 def test_duplicate_names_are_refused() -> None:
@@ -116,19 +129,21 @@ def test_health_exception_becomes_fail() -> None:
     def boom() -> Health:
         raise ConnectionError("down")
 
-    assert Module(name="m", health=boom).check_health() == Health("fail", {"error": "ConnectionError"})
+    assert Module(name="m", health=boom).check_health() == Health(
+        "fail", {"error": "ConnectionError"}
+    )
 
 
 # --- discovery through entry points, end to end -------------------------------------------------
-def test_plugin_is_discovered_routed_and_reported(
-    plugins: PluginDir, make_app: AppFactory
-) -> None:
+def test_plugin_is_discovered_routed_and_reported(plugins: PluginDir, make_app: AppFactory) -> None:
     package = plugins.add("hello", HELLO.format(n=plugins.suffix, status="ok"))
     plugins.add("broken", "raise ImportError('missing optional dependency')\n")
     client = make_app().test_client()
 
     assert client.get("/api/v1/hello/").get_json()["data"] == {"hello": "world"}
-    modules = {m["name"]: m for m in client.get("/api/v1/system/info").get_json()["data"]["modules"]}
+    modules = {
+        m["name"]: m for m in client.get("/api/v1/system/info").get_json()["data"]["modules"]
+    }
     assert modules["hello"]["source"] == f"plugin:{package}"
     assert modules["hello"]["details"] == {"checked": True}
     assert modules["broken"]["status"] == "broken"
@@ -152,12 +167,13 @@ def test_failing_module_health_makes_the_app_unready(
     assert body["checks"]["database"]["status"] == "ok"
 
 
-def test_requiring_a_broken_plugin_stops_start_up(
-    plugins: PluginDir, make_app: AppFactory
-) -> None:
+def test_requiring_a_broken_plugin_stops_start_up(plugins: PluginDir, make_app: AppFactory) -> None:
     plugins.add("base", "raise RuntimeError('boom at import')\n")
-    plugins.add("child", "from versehub.core.modules import Module\n"
-                "module = Module(name='child', requires=('base',))\n")
+    plugins.add(
+        "child",
+        "from versehub.core.modules import Module\n"
+        "module = Module(name='child', requires=('base',))\n",
+    )
     with pytest.raises(ModuleLoadError, match="'child' requires 'base', which failed to load"):
         make_app()
 
@@ -181,8 +197,11 @@ def test_modules_command_lists_health_and_disabled(
 
 
 def test_cli_start_up_error_is_one_clear_line(plugins: PluginDir, tmp_path: Path) -> None:
-    plugins.add("child", "from versehub.core.modules import Module\n"
-                "module = Module(name='child', requires=('nowhere',))\n")
+    plugins.add(
+        "child",
+        "from versehub.core.modules import Module\n"
+        "module = Module(name='child', requires=('nowhere',))\n",
+    )
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(plugins.root), *sys.path]),
@@ -193,8 +212,13 @@ def test_cli_start_up_error_is_one_clear_line(plugins: PluginDir, tmp_path: Path
     }
     done = subprocess.run(
         [sys.executable, "-c", "from versehub.cli import main; main()", "routes"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
-    assert "cannot start" in done.stderr and "'child' requires 'nowhere'" in done.stderr
+    assert "cannot start" in done.stderr
+    assert "'child' requires 'nowhere'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -43,7 +43,7 @@ def _rollback() -> None:
     # A failed request must leave nothing half-written behind.
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the original error matters more
+    except Exception:
         log.warning("rollback_failed", exc_info=True)
 
 

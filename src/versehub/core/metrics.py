@@ -13,8 +13,8 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import multiprocess
 
 # Metric objects are process-wide, like the registry they live in.
 HTTP_REQUESTS = Counter(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import graphlib
 import importlib
-import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -114,6 +113,39 @@ def discover_plugins() -> tuple[list[Module], dict[str, str]]:
     return found, broken
 
 
+def _cascade_disabled(by_name: Mapping[str, Module], disabled: Iterable[str]) -> dict[str, str]:
+    """Disabled modules and, transitively, every module that requires one (with a warning)."""
+    off: dict[str, str] = {name: "disabled by settings" for name in disabled if name in by_name}
+    changed = True
+    while changed:
+        changed = False
+        for module in by_name.values():
+            needed_off = [r for r in module.requires if r in off]
+            if module.name not in off and needed_off:
+                off[module.name] = f"requires disabled module(s): {', '.join(needed_off)}"
+                log.warning(
+                    "module_disabled_by_dependency", module=module.name, requires=needed_off
+                )
+                changed = True
+    return off
+
+
+def _missing_requirements(active: Mapping[str, Module], broken: Mapping[str, str]) -> list[str]:
+    """One sentence per requirement that no enabled module satisfies."""
+    problems = []
+    for module in active.values():
+        for req in module.requires:
+            if req in active:
+                continue
+            why = (
+                f"which failed to load ({broken[req]})"
+                if req in broken
+                else "which is not installed"
+            )
+            problems.append(f"{module.name!r} requires {req!r}, {why}")
+    return sorted(problems)
+
+
 def resolve(
     modules: Iterable[Module], disabled: Iterable[str] = (), broken: Mapping[str, str] | None = None
 ) -> ModuleRegistry:
@@ -124,37 +156,16 @@ def resolve(
             raise ModuleLoadError(f"two modules are named {module.name!r}")
         by_name[module.name] = module
     broken = dict(broken or {})
+    disabled = list(disabled)
 
     unknown = sorted(set(disabled) - set(by_name) - set(broken))
     if unknown:
         log.warning("modules_disabled_unknown", names=unknown)
-    off: dict[str, str] = {name: "disabled by settings" for name in disabled if name in by_name}
-
-    # Anything that requires a disabled module is disabled too (transitively), with a warning.
-    changed = True
-    while changed:
-        changed = False
-        for module in by_name.values():
-            if module.name in off:
-                continue
-            needed_off = [r for r in module.requires if r in off]
-            if needed_off:
-                off[module.name] = f"requires disabled module(s): {', '.join(needed_off)}"
-                log.warning("module_disabled_by_dependency", module=module.name, requires=needed_off)
-                changed = True
-
+    off = _cascade_disabled(by_name, disabled)
     active = {name: m for name, m in by_name.items() if name not in off}
-    problems = []
-    for module in active.values():
-        for req in module.requires:
-            if req in active:
-                continue
-            if req in broken:
-                problems.append(f"{module.name!r} requires {req!r}, which failed to load ({broken[req]})")
-            else:
-                problems.append(f"{module.name!r} requires {req!r}, which is not installed")
+    problems = _missing_requirements(active, broken)
     if problems:
-        raise ModuleLoadError("cannot start: " + "; ".join(sorted(problems)))
+        raise ModuleLoadError("cannot start: " + "; ".join(problems))
 
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for name in sorted(active):
@@ -163,7 +174,9 @@ def resolve(
         order = list(sorter.static_order())
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
-        raise ModuleLoadError(f"cannot start: modules require each other in a cycle: {cycle}") from exc
+        raise ModuleLoadError(
+            f"cannot start: modules require each other in a cycle: {cycle}"
+        ) from exc
     return ModuleRegistry(enabled=[active[n] for n in order], disabled=off, broken=broken)
 
 
@@ -194,9 +207,3 @@ def get_registry() -> ModuleRegistry:
 def module_available(name: str) -> bool:
     """Whether module `name` is enabled in the current app."""
     return get_registry().get(name) is not None
-
-
-def has_tasks_module(package: str) -> str | None:
-    """`<package>.tasks` when that module exists, for `Module(tasks=...)`."""
-    name = f"{package}.tasks"
-    return name if importlib.util.find_spec(name) is not None else None

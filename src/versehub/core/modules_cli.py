@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from flask import Flask
@@ -17,7 +18,7 @@ from versehub.core.modules import get_registry
 def modules_command(as_json: bool) -> None:
     """List modules in load order with their health; disabled and broken ones last."""
     registry = get_registry()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for module in registry.enabled:
         health = module.check_health()
         rows.append(
@@ -27,21 +28,32 @@ def modules_command(as_json: bool) -> None:
                 "health": health.status,
                 "requires": list(module.requires),
                 "source": module.source,
+                "note": "",
                 "details": dict(health.details),
             }
         )
-    for name, reason in sorted(registry.disabled.items()):
-        rows.append({"name": name, "state": "disabled", "health": "-", "details": {"reason": reason}})
-    for name, error in sorted(registry.broken.items()):
-        rows.append({"name": name, "state": "broken", "health": "-", "details": {"error": error}})
+    for state, reasons in (("disabled", registry.disabled), ("broken", registry.broken)):
+        for name, reason in sorted(reasons.items()):
+            rows.append(
+                {
+                    "name": name,
+                    "state": state,
+                    "health": "-",
+                    "requires": [],
+                    "source": "",
+                    "note": reason,
+                    "details": {},
+                }
+            )
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     for row in rows:
-        requires = ",".join(row.get("requires", [])) or "-"
-        note = row["details"].get("reason") or row["details"].get("error") or ""
-        click.echo(f"{row['name']:<16} {row['state']:<9} {row['health']:<9} requires={requires} {note}")
-    failing = [r["name"] for r in rows if r["health"] == "fail"]
+        requires = ",".join(row["requires"]) or "-"
+        click.echo(
+            f"{row['name']:<16} {row['state']:<9} {row['health']:<9} requires={requires} {row['note']}"
+        )
+    failing = [row["name"] for row in rows if row["health"] == "fail"]
     if failing:
         raise click.ClickException(f"unhealthy: {', '.join(failing)}")
 
