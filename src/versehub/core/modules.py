@@ -105,7 +105,7 @@ def discover_plugins() -> tuple[list[Module], dict[str, str]]:
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
             module = _module_from(ep.load(), f"entry point {ep.name!r} ({ep.value})")
-        except Exception as exc:  # one broken plug-in must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one broken plug-in must not stop the others
             broken[ep.name] = f"{type(exc).__name__}: {exc}"
             log.error("module_plugin_broken", entry_point=ep.name, error=broken[ep.name])
             continue

@@ -50,9 +50,8 @@ def modules_command(as_json: bool) -> None:
         return
     for row in rows:
         requires = ",".join(row["requires"]) or "-"
-        click.echo(
-            f"{row['name']:<16} {row['state']:<9} {row['health']:<9} requires={requires} {row['note']}"
-        )
+        columns = f"{row['name']:<16} {row['state']:<9} {row['health']:<9}"
+        click.echo(f"{columns} requires={requires} {row['note']}".rstrip())
     failing = [row["name"] for row in rows if row["health"] == "fail"]
     if failing:
         raise click.ClickException(f"unhealthy: {', '.join(failing)}")
