@@ -45,6 +45,8 @@ class Module:
     subscriptions: Mapping[str, Subscriber] = field(default_factory=dict)
     # Importable module holding Celery tasks (`@shared_task`), imported when the module loads.
     tasks: str | None = None
+    # Restricted modules are used only by admins and users granted the module.
+    restricted: bool = False
     source: str = "builtin"
 
     def check_health(self) -> Health:

@@ -1,0 +1,153 @@
+"""Who is calling: a Principal resolved once per request, and the guards that check it.
+
+Core does not know how people log in: modules (accounts) register resolvers, tried in order
+(session cookie, then bearer token, then API key). The first that recognises the request wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Literal, ParamSpec, TypeVar
+
+from flask import Flask, current_app, g
+
+from versehub.core.errors import APIError
+from versehub.core.modules import get_registry
+
+PrincipalKind = Literal["user", "api_key"]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of this request."""
+
+    kind: PrincipalKind
+    user_id: int
+    roles: frozenset[str] = frozenset()
+    # API keys carry scopes; a person's session or token is not scope-limited (None).
+    scopes: frozenset[str] | None = None
+    api_key_id: int | None = None
+    # Modules this user was explicitly granted or denied (per-user module authorisation).
+    modules_granted: frozenset[str] = frozenset()
+    modules_denied: frozenset[str] = frozenset()
+    email_verified: bool = True
+    token_jti: str | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def rate_limit_key(self) -> str:
+        """Key for rate limits: the API key, else the user."""
+        if self.api_key_id is not None:
+            return f"key:{self.api_key_id}"
+        return f"user:{self.user_id}"
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins have every role."""
+        return "admin" in self.roles or bool(self.roles.intersection(roles))
+
+    def has_scope(self, scope: str) -> bool:
+        """People are not scope-limited; keys need the scope (or `admin`)."""
+        return self.scopes is None or scope in self.scopes or "admin" in self.scopes
+
+
+Resolver = Callable[[], Principal | None]
+
+
+def register_resolver(app: Flask, resolver: Resolver) -> None:
+    """Add a way to recognise callers; resolvers raise APIError for bad credentials."""
+    app.extensions.setdefault("versehub.auth_resolvers", []).append(resolver)
+
+
+def current_principal() -> Principal | None:
+    """The caller, resolved on first use and kept in `g` for the rest of the request."""
+    if "principal_resolved" not in g:
+        g.principal = None
+        g.principal_resolved = True
+        for resolver in current_app.extensions.get("versehub.auth_resolvers", []):
+            found = resolver()
+            if found is not None:
+                g.principal = found
+                break
+    principal: Principal | None = g.principal
+    return principal
+
+
+def require_principal() -> Principal:
+    """The caller, or AUTH_REQUIRED."""
+    principal = current_principal()
+    if principal is None:
+        raise APIError("AUTH_REQUIRED")
+    return principal
+
+
+def _guard(check: Callable[[Principal], None]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            check(require_principal())
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Any authenticated caller."""
+    return _guard(lambda principal: None)(view)
+
+
+def require_role(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """One of `roles` (admins pass every role check)."""
+
+    def check(principal: Principal) -> None:
+        if not principal.has_role(*roles):
+            raise APIError(
+                "AUTH_INSUFFICIENT_PERMISSIONS", details={"required_roles": sorted(roles)}
+            )
+
+    return _guard(check)
+
+
+def require_scope(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """For API keys: the key must carry `scope`."""
+
+    def check(principal: Principal) -> None:
+        if not principal.has_scope(scope):
+            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", details={"required_scope": scope})
+
+    return _guard(check)
+
+
+def may_use_module(principal: Principal, name: str) -> bool:
+    """Admins use every module; others unless denied, and restricted modules only when granted."""
+    if "admin" in principal.roles:
+        return True
+    if name in principal.modules_denied:
+        return False
+    module = get_registry().get(name)
+    return module is not None and (not module.restricted or name in principal.modules_granted)
+
+
+def require_module(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The caller may use module `name` (per-user grants and denials)."""
+
+    def check(principal: Principal) -> None:
+        if not may_use_module(principal, name):
+            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", details={"required_module": name})
+
+    return _guard(check)
+
+
+def require_verified_email(view: Callable[P, R]) -> Callable[P, R]:
+    """Actions that need a verified email (an unverified account can log in and read)."""
+
+    def check(principal: Principal) -> None:
+        if not principal.email_verified:
+            raise APIError("AUTH_EMAIL_UNVERIFIED")
+
+    return _guard(check)(view)

@@ -1,0 +1,130 @@
+"""Guards on the request's Principal, resolved once per request through registered resolvers."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, Flask, request
+
+from tests.conftest import AppFactory
+from versehub.core.auth import (
+    Principal,
+    current_principal,
+    login_required,
+    register_resolver,
+    require_module,
+    require_role,
+    require_scope,
+    require_verified_email,
+)
+from versehub.core.envelope import envelope
+from versehub.core.errors import APIError
+
+PEOPLE = {
+    "member": Principal(kind="user", user_id=1, roles=frozenset({"member"})),
+    "editor": Principal(kind="user", user_id=2, roles=frozenset({"editor"})),
+    "admin": Principal(kind="user", user_id=3, roles=frozenset({"admin"})),
+    "denied": Principal(
+        kind="user", user_id=4, roles=frozenset({"member"}), modules_denied=frozenset({"system"})
+    ),
+    "unverified": Principal(kind="user", user_id=5, email_verified=False),
+    "key-read": Principal(
+        kind="api_key", user_id=6, api_key_id=9, scopes=frozenset({"entries:read"})
+    ),
+}
+
+
+@pytest.fixture
+def guarded(make_app: AppFactory) -> Flask:
+    app = make_app()
+    calls: list[str] = []
+    app.extensions["test.resolver_calls"] = calls
+
+    def resolver() -> Principal | None:
+        calls.append(request.path)
+        who = request.headers.get("X-Test-As")
+        if who == "bad":
+            raise APIError("AUTH_TOKEN_INVALID")
+        return PEOPLE.get(who or "")
+
+    register_resolver(app, resolver)
+    bp = Blueprint("guarded", __name__, url_prefix="/api/v1/guarded")
+
+    @bp.get("/any")
+    @login_required
+    def any_user():  # type: ignore[no-untyped-def]
+        current_principal()
+        principal = current_principal()
+        assert principal is not None
+        return envelope({"user_id": principal.user_id, "key": principal.rate_limit_key})
+
+    @bp.get("/editors")
+    @require_role("editor")
+    def editors():  # type: ignore[no-untyped-def]
+        return envelope({"ok": True})
+
+    @bp.get("/write")
+    @require_scope("entries:write")
+    def write():  # type: ignore[no-untyped-def]
+        return envelope({"ok": True})
+
+    @bp.get("/system")
+    @require_module("system")
+    def system():  # type: ignore[no-untyped-def]
+        return envelope({"ok": True})
+
+    @bp.get("/verified")
+    @require_verified_email
+    def verified():  # type: ignore[no-untyped-def]
+        return envelope({"ok": True})
+
+    app.register_blueprint(bp)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "status", "code"),
+    [
+        ("any", None, 401, "AUTH_REQUIRED"),
+        ("any", "bad", 401, "AUTH_TOKEN_INVALID"),
+        ("any", "member", 200, None),
+        ("editors", "member", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
+        ("editors", "editor", 200, None),
+        ("editors", "admin", 200, None),
+        ("write", "key-read", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
+        ("write", "member", 200, None),
+        ("system", "denied", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
+        ("system", "member", 200, None),
+        ("verified", "unverified", 403, "AUTH_EMAIL_UNVERIFIED"),
+        ("verified", "member", 200, None),
+    ],
+)
+def test_guards(guarded: Flask, path: str, who: str | None, status: int, code: str | None) -> None:
+    headers = {"X-Test-As": who} if who else {}
+    response = guarded.test_client().get(f"/api/v1/guarded/{path}", headers=headers)
+    assert response.status_code == status
+    body = response.get_json()
+    assert (body["error"] or {}).get("code") == code
+
+
+def test_principal_is_resolved_once_per_request(guarded: Flask) -> None:
+    response = guarded.test_client().get("/api/v1/guarded/any", headers={"X-Test-As": "key-read"})
+    assert response.get_json()["data"] == {"user_id": 6, "key": "key:9"}
+    assert guarded.extensions["test.resolver_calls"] == ["/api/v1/guarded/any"]
+
+
+def test_restricted_module_needs_a_grant(make_app: AppFactory) -> None:
+    from dataclasses import replace
+
+    from versehub.core.auth import may_use_module
+    from versehub.core.modules import get_registry
+
+    app = make_app()
+    with app.app_context():
+        registry = get_registry()
+        registry.enabled[:] = [replace(m, restricted=True) for m in registry.enabled]
+        member = PEOPLE["member"]
+        granted = replace(member, modules_granted=frozenset({"system"}))
+        assert may_use_module(member, "system") is False
+        assert may_use_module(granted, "system") is True
+        assert may_use_module(PEOPLE["admin"], "system") is True
+        assert may_use_module(granted, "not-a-module") is False
