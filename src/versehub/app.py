@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from versehub.core.breakers import init_breakers
 from versehub.core.db import configure_engine, engine_options
 from versehub.core.events import init_events
 from versehub.core.handlers import register_error_handlers
@@ -40,6 +41,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     register_metrics(app)
     register_error_handlers(app)
     register_health(app)
+    init_breakers(app, settings)
     init_jobs(app, settings)
     load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
     register_modules_cli(app)

@@ -1,12 +1,44 @@
-"""Typed settings: defaults < .env < environment < secret files < Vault (optional)."""
+"""Typed settings: defaults < .env < environment < secret files < Vault < explicit overrides.
+
+`load_settings` is the entry point: it builds `Settings` from every source, fills in generated
+secrets outside production and refuses unsafe production values. `Settings()` alone only reads.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+import annotated_types
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from versehub.settings_sources import (
+    GENERATED_SECRETS,
+    SecretsDirSource,
+    SettingsError,
+    VaultSource,
+    env_names,
+    generated_secrets,
+    instance_secrets,
+    settings_logger,
+)
+
+__all__ = ["Environment", "Settings", "SettingsError", "load_settings"]
 
 Environment = Literal["development", "testing", "production"]
 
@@ -23,22 +55,30 @@ class Settings(BaseSettings):
         env_prefix="VERSEHUB_",
         env_file=".env",
         env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `VERSEHUB_SECRETS_DIR=` means unset, not the current folder
         extra="ignore",
         populate_by_name=True,
         validate_default=True,
     )
 
-    env: Environment = Field("development", description="development, testing or production.")
+    env: Environment = Field(
+        "development",
+        description="development, testing or production (production refuses unsafe values).",
+    )
     debug: bool = Field(False, description="Flask debug mode; refused in production.")
     instance_path: Path = Field(
-        Path("instance"), description="Data folder: SQLite files, media, generated dev secrets."
+        Path("instance"),
+        description="Data folder: SQLite files, media, development secrets (secrets.json).",
     )
     secret_key: SecretStr | None = Field(
-        None, description="Signs sessions and CSRF tokens. Generated and kept in the instance "
-        "folder in development; required in production."
+        None,
+        description="Signs sessions and CSRF tokens. Required in production (at least 32 "
+        "characters, no placeholder); generated when unset otherwise (see Environments).",
     )
     jwt_secret_key: SecretStr | None = Field(
-        None, description="Signs JWTs. Generated in development; required in production."
+        None,
+        description="Signs JWTs. Required in production (same rules as secret_key, and "
+        "different from it); generated when unset otherwise.",
     )
     database_url: str | None = Field(
         None,
@@ -83,25 +123,61 @@ class Settings(BaseSettings):
         None, description="JSON log lines. Default: on in production, readable lines otherwise."
     )
     secrets_dir: Path | None = Field(
-        None, description="Folder with one file per setting (Kubernetes style), e.g. secret_key."
+        None,
+        description="Folder with one file per setting (Kubernetes secret volume); the file "
+        "name is the setting or one of its environment names, e.g. secret_key.",
     )
     vault_addr: str | None = Field(
         None,
         validation_alias=_env("vault_addr", "VAULT_ADDR"),
-        description="HashiCorp Vault address; when set, settings are read from KV v2.",
+        description="HashiCorp Vault address; when set, settings are read from a KV v2 "
+        "secret whose keys are setting names.",
     )
     vault_token: SecretStr | None = Field(
-        None, validation_alias=_env("vault_token", "VAULT_TOKEN"), description="Vault token."
+        None,
+        validation_alias=_env("vault_token", "VAULT_TOKEN"),
+        description="Vault token; unset: hvac reads ~/.vault-token.",
     )
     vault_mount: str = Field("secret", description="Vault KV v2 mount point.")
     vault_path: str = Field("versehub", description="Vault KV v2 secret path.")
     vault_timeout: float = Field(5.0, gt=0, description="Vault request timeout, seconds.")
     vault_fallback: bool = Field(
-        False, description="Start without Vault values when Vault is unreachable (logged)."
+        False,
+        description="Start without Vault values when Vault cannot be read (a warning is "
+        "logged) instead of refusing to start.",
     )
     health_timeout: float = Field(
         2.0, gt=0, description="Seconds a readiness check may take per dependency."
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (scheme://host[:port]) whose browser pages may "
+        "call /api/; `*` alone allows any origin. Empty: no cross-origin access.",
+    )
+    cors_allow_credentials: bool = Field(
+        False,
+        description="Let the allowed origins send cookies to /api/ (the API takes tokens, so "
+        "rarely needed); refused together with `*`.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: overrides, Vault, secret files, environment, .env (then defaults)."""
+        secret_files = SecretsDirSource(
+            settings_cls, init=init_settings, lower=(env_settings, dotenv_settings)
+        )
+        # The Vault token may itself be a secret file, so Vault resolves after the files.
+        vault = VaultSource(
+            settings_cls, init=init_settings, lower=(secret_files, env_settings, dotenv_settings)
+        )
+        return init_settings, vault, secret_files, env_settings, dotenv_settings
 
     @field_validator("modules_disabled", mode="before")
     @classmethod
@@ -109,6 +185,30 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        from versehub.core.cors import normalise_origins
+
+        return normalise_origins(value)
+
+    @model_validator(mode="after")
+    def _check_cors(self) -> Settings:
+        # "Any origin, with the user's cookies" would let every website act as the user.
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "VERSEHUB_CORS_ALLOW_CREDENTIALS cannot be combined with "
+                "VERSEHUB_CORS_ORIGINS=*: list the trusted origins instead"
+            )
+        return self
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -154,5 +254,170 @@ class Settings(BaseSettings):
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Build the settings from every source; `overrides` (tests, scripts) win over all."""
-    return Settings(**(overrides or {}))
+    """Build the settings from every source; `overrides` (tests, scripts) win over all.
+
+    Outside production, missing secrets are generated (development keeps them in the instance
+    folder); production refuses missing or unsafe values. Raises SettingsError with a clear message.
+    """
+    try:
+        settings = Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+    if settings.is_production:
+        check_production(settings)
+        return settings
+    return with_generated_secrets(settings)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per invalid setting, named as the operator writes it; never the value."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = env_names(Settings, field)[0] if field in Settings.model_fields else field
+        problems.append(f"{name}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def with_generated_secrets(settings: Settings) -> Settings:
+    """Fill missing secrets: kept in the instance folder in development, fresh when testing."""
+    missing = [name for name in GENERATED_SECRETS if not _is_set(getattr(settings, name))]
+    if not missing:
+        return settings
+    if settings.env == "development":
+        values = instance_secrets(settings.instance_path)
+    else:
+        values = generated_secrets()
+    return settings.model_copy(update={name: SecretStr(values[name]) for name in missing})
+
+
+def _is_set(secret: SecretStr | None) -> bool:
+    # An empty value (`VERSEHUB_SECRET_KEY=` left in a .env) counts as unset, not as the key "".
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
+# --- production safeguards ------------------------------------------------------------------------
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "changethis", "dev", "development", "test", "testing", "secret", "secretkey"}
+    | {"password", "default", "example", "insecure", "supersecret", "notasecret", "none", "null"}
+)
+PLACEHOLDER_MARKERS = ("changeme", "changethis", "notforproduction", "insecure", "placeholder")
+
+
+def secret_problem(name: str, value: SecretStr | None) -> str | None:
+    """Why a production secret is unsafe, or None; the message never contains the value."""
+    raw = value.get_secret_value() if value is not None else ""
+    if not raw.strip():
+        return f"{name} is not set"
+    folded = "".join(char for char in raw.lower() if char.isalnum())
+    if folded in PLACEHOLDER_SECRETS or any(marker in folded for marker in PLACEHOLDER_MARKERS):
+        return f"{name} is a known placeholder or development value"
+    if len(raw) < MIN_SECRET_LENGTH:
+        return f"{name} is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(raw)) < 8:
+        return f"{name} has fewer than 8 distinct characters"
+    return None
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse to start production with unsafe settings; list every problem at once."""
+    problems = [
+        problem
+        for name in GENERATED_SECRETS
+        if (problem := secret_problem(env_names(Settings, name)[0], getattr(settings, name)))
+    ]
+    key, jwt_key = settings.secret_key, settings.jwt_secret_key
+    if key and jwt_key and key.get_secret_value() == jwt_key.get_secret_value():
+        problems.append("VERSEHUB_SECRET_KEY and VERSEHUB_JWT_SECRET_KEY must differ")
+    if settings.debug:
+        problems.append("VERSEHUB_DEBUG must be off (debug mode exposes internals)")
+    if problems:
+        raise SettingsError(
+            "unsafe production settings: "
+            + "; ".join(problems)
+            + ". Set secrets with `python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+            "through the environment, VERSEHUB_SECRETS_DIR or Vault."
+        )
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        # Allowed: a single-machine deployment is legitimate; several hosts need PostgreSQL.
+        settings_logger().warning(
+            "production_uses_sqlite",
+            hint="fine for one machine; set DATABASE_URL to PostgreSQL to run several hosts",
+        )
+
+
+# --- the README's configuration reference ---------------------------------------------------------
+README_TABLE_START = "<!-- config-table:start -->"
+README_TABLE_END = "<!-- config-table:end -->"
+_BOUNDS = (
+    (annotated_types.Ge, "ge", "≥"),
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Le, "le", "≤"),
+)
+
+
+def settings_reference() -> str:
+    """The Markdown table of every setting, generated from the model (README keeps a copy)."""
+    rows = [
+        "| Setting | Environment variables | Type | Default | Description |",
+        "|---|---|---|---|---|",
+    ]
+    for field, info in Settings.model_fields.items():
+        names = ", ".join(f"`{name}`" for name in env_names(Settings, field))
+        description = (info.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `{field}` | {names} | {_type_text(info)} | {_default_text(info)} | {description} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _type_text(info: FieldInfo) -> str:
+    kinds = [kind for kind in _union_members(info.annotation) if kind is not NoneType]
+    words = []
+    for kind in kinds:
+        if get_origin(kind) is Literal:
+            words.append(" \\| ".join(f"`{value}`" for value in get_args(kind)))
+        elif get_origin(kind) is list:
+            words.append("comma-separated list")
+        else:
+            words.append(
+                {bool: "bool", int: "int", float: "number", str: "string", Path: "path"}.get(
+                    kind, "secret" if kind is SecretStr else str(kind)
+                )
+            )
+    for constraint in info.metadata:
+        for kind, attribute, sign in _BOUNDS:
+            if isinstance(constraint, kind):
+                words.append(f"{sign} {getattr(constraint, attribute)}")
+    return ", ".join(words)
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) in (Union, UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _default_text(info: FieldInfo) -> str:
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, list) and not value:
+        return "empty"
+    return f"`{value}`"
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the generated table between the README markers; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    head, found, rest = text.partition(README_TABLE_START)
+    _, found_end, tail = rest.partition(README_TABLE_END)
+    if not (found and found_end):
+        raise ValueError(f"{path} lacks the {README_TABLE_START} ... {README_TABLE_END} markers")
+    new = f"{head}{README_TABLE_START}\n{settings_reference()}{README_TABLE_END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
