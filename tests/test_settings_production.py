@@ -140,3 +140,12 @@ def test_cli_starts_production_with_secrets(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Endpoint" in result.stdout
     assert GOOD_KEY not in result.stdout + result.stderr
+
+
+def test_create_app_checks_a_ready_made_production_settings_object(tmp_path: Path) -> None:
+    from versehub import create_app
+    from versehub.settings import Settings
+
+    settings = Settings(env="production", instance_path=tmp_path, secret_key="changeme")
+    with pytest.raises(SettingsError, match="VERSEHUB_SECRET_KEY is a known placeholder"):
+        create_app(settings)

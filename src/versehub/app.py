@@ -18,8 +18,9 @@ from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.requests import register_request_hooks
+from versehub.core.security import init_security
 from versehub.extensions import cache, db, migrate
-from versehub.settings import Settings, load_settings
+from versehub.settings import Settings, check_production, load_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -28,6 +29,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app from `settings`: a Settings object, a dict of overrides, or the environment."""
     if not isinstance(settings, Settings):
         settings = load_settings(settings)
+    elif settings.is_production:
+        check_production(settings)  # a ready-made Settings gets the same production checks
     configure_logging(level=settings.log_level, json=settings.use_json_logs)
 
     instance = settings.instance_path.resolve()
@@ -38,6 +41,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     configure(app, settings)
     register_extensions(app, settings)
     register_request_hooks(app)
+    init_security(app, settings)
     register_metrics(app)
     register_error_handlers(app)
     register_health(app)
