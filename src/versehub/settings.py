@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -159,6 +160,37 @@ class Settings(BaseSettings):
         description="Let the allowed origins send cookies to /api/ (the API takes tokens, so "
         "rarely needed); refused together with `*`.",
     )
+    rate_limits_enabled: bool = Field(
+        True, description="Rate limits and auto-bans; turn off only in tests that do not test them."
+    )
+    rate_limit_default: str = Field(
+        "300/minute",
+        description="Limit per endpoint and caller (API key, else user, else IP) for routes "
+        "without their own; `;` joins several, e.g. `300/minute;5000/hour`.",
+    )
+    rate_limit_auth: str = Field(
+        "10/minute;50/hour",
+        description="Login and registration together, per client IP.",
+    )
+    rate_limit_auth_login: str = Field(
+        "5/minute;20/hour",
+        description="Login and registration attempts per login name (email or username), "
+        "from any IP.",
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front of the app; the client IP is read that many hops "
+        "from the right of X-Forwarded-For. 0: the header is ignored (clients can forge it).",
+    )
+    ban_threshold: int = Field(
+        10, ge=1, description="Rate-limit violations within `ban_window` that ban a caller."
+    )
+    ban_window: int = Field(600, ge=1, description="Seconds over which violations are counted.")
+    ban_duration: int = Field(
+        3600, ge=1, description="Seconds a ban lasts (admins can lift it earlier)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -200,15 +232,22 @@ class Settings(BaseSettings):
 
         return normalise_origins(value)
 
-    @model_validator(mode="after")
-    def _check_cors(self) -> Settings:
+    @field_validator("cors_allow_credentials")
+    @classmethod
+    def _check_cors_credentials(cls, value: bool, info: ValidationInfo) -> bool:
         # "Any origin, with the user's cookies" would let every website act as the user.
-        if self.cors_allow_credentials and "*" in self.cors_origins:
-            raise ValueError(
-                "VERSEHUB_CORS_ALLOW_CREDENTIALS cannot be combined with "
-                "VERSEHUB_CORS_ORIGINS=*: list the trusted origins instead"
-            )
-        return self
+        if value and "*" in info.data.get("cors_origins", ()):
+            raise ValueError("cannot be combined with VERSEHUB_CORS_ORIGINS=*: list the origins")
+        return value
+
+    @field_validator("rate_limit_default", "rate_limit_auth", "rate_limit_auth_login")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        # A typo must stop start-up, not surface as an error on the first limited request.
+        from limits import parse_many
+
+        parse_many(value)
+        return value
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
