@@ -86,6 +86,8 @@ def base_settings(instance: Path, database_url: str) -> dict[str, Any]:
         "jwt_secret_key": TEST_JWT_SECRET,
         "log_level": "WARNING",
         "embedded_worker": False,
+        # Limits are tested where they are the subject (tests/core/test_limits*.py).
+        "rate_limits_enabled": False,
     }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.breakers import init_breakers
 from versehub.core.db import configure_engine, engine_options
@@ -13,6 +14,7 @@ from versehub.core.events import init_events
 from versehub.core.handlers import register_error_handlers
 from versehub.core.health import register_health
 from versehub.core.jobs import init_jobs
+from versehub.core.limits import init_limits
 from versehub.core.logging import configure_logging
 from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
@@ -36,6 +38,9 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     instance = settings.instance_path.resolve()
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(instance))
+    if settings.trusted_proxies:
+        # Only as many X-Forwarded-For hops as proxies we run: anything further left is client-made.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["versehub.settings"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]  # envelope keys in contract order
     configure(app, settings)
@@ -44,6 +49,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_security(app, settings)
     register_metrics(app)
     register_error_handlers(app)
+    init_limits(app, settings)
     register_health(app)
     init_breakers(app, settings)
     init_jobs(app, settings)

@@ -191,9 +191,10 @@ def test_modules_command_lists_health_and_disabled(
     app = make_app(modules_disabled=["hello"])
     result = app.test_cli_runner().invoke(args=["modules"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0].split()[:3] == ["system", "enabled", "ok"]
-    assert lines[1].split()[:2] == ["hello", "disabled"]
+    rows = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()}
+    assert rows["system"] == ["enabled", "ok"]
+    assert rows["hello"][0] == "disabled"
+    assert list(rows)[-1] == "hello"  # disabled modules come after the enabled ones
 
 
 def test_cli_start_up_error_is_one_clear_line(plugins: PluginDir, tmp_path: Path) -> None:

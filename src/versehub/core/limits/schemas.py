@@ -1,0 +1,34 @@
+"""The wire shape of a ban."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from versehub.core.limits.bans import Ban
+
+
+def _moment(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).replace(microsecond=0)
+
+
+class BanOut(BaseModel):
+    """An active ban, as admins see it."""
+
+    key: str = Field(description="Who is banned: `key:<id>`, `user:<id>` or `ip:<address>`.")
+    reason: str
+    violations: int = Field(description="Rate-limit violations that led to the ban.")
+    created_at: datetime
+    until: datetime
+
+    @classmethod
+    def from_ban(cls, ban: Ban) -> BanOut:
+        """From the stored record."""
+        return cls(
+            key=ban.key,
+            reason=ban.reason,
+            violations=ban.violations,
+            created_at=_moment(ban.created_at),
+            until=_moment(ban.until),
+        )
