@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: .venv run migrate test lint format typecheck check clean
+.PHONY: .venv run worker migrate test lint format typecheck check clean
 
 # Only creates/updates the virtualenv from the lock file.
 .venv: $(VENV)/.synced
@@ -25,6 +25,10 @@ migrate: .venv
 
 run: migrate
 	$(BIN)/versehub run --host $(HOST) --port $(PORT)
+
+# A separate job worker (scaled-out path; `make run` already has one inside).
+worker: migrate
+	$(BIN)/versehub worker
 
 test: .venv
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -9,11 +9,22 @@ from flask.cli import FlaskGroup
 
 from versehub.app import create_app
 from versehub.core.errors import StartupError
+from versehub.core.jobs.cli import register_commands as register_job_commands
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+# set_debug_flag=False: debug comes from VERSEHUB_DEBUG (settings), not FLASK_DEBUG.
+@click.group(
+    cls=FlaskGroup,
+    create_app=create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
 def cli() -> None:
     """VerseHub: a deaf-first, accessible knowledge hub."""
+
+
+register_job_commands(cli)
 
 
 def main() -> None:

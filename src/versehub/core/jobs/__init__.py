@@ -1,26 +1,20 @@
-"""Jobs on Celery: embedded durable broker by default, Redis when scaled out."""
+"""Jobs on Celery: an embedded durable SQLite broker by default, Redis when scaled out.
+
+Declare tasks with `@shared_task` in a module's `tasks.py`, taking ids rather than ORM objects;
+raise `TransientJobError` for failures worth retrying. See `base.JobTask` for what every job gets.
+"""
 
 from __future__ import annotations
 
-from celery import Celery, Task
-from flask import Flask
-
+from versehub.core.jobs.celery_app import init_jobs
+from versehub.core.jobs.errors import TransientJobError
 from versehub.core.jobs.models import DeadLetter
-from versehub.settings import Settings
+from versehub.core.jobs.worker import start_embedded_worker, stop_embedded_worker
 
-__all__ = ["DeadLetter", "init_jobs"]
-
-
-def init_jobs(app: Flask, settings: Settings) -> Celery:
-    """Create the app's Celery instance (tasks run inside the app context)."""
-
-    class FlaskTask(Task):  # type: ignore[misc]
-        def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery_app = Celery(app.name, task_cls=FlaskTask)
-    celery_app.conf.update(broker_url=settings.effective_broker_url, task_ignore_result=True)
-    celery_app.set_default()
-    app.extensions["celery"] = celery_app
-    return celery_app
+__all__ = [
+    "DeadLetter",
+    "TransientJobError",
+    "init_jobs",
+    "start_embedded_worker",
+    "stop_embedded_worker",
+]

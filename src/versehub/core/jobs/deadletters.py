@@ -1,0 +1,109 @@
+"""Dead letters: record a job that failed for good, list them, re-queue one, purge old ones.
+
+Service functions flush; the caller owns the transaction (the task base class, a CLI command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import Celery
+from flask import current_app
+from sqlalchemy import delete, select
+
+from versehub.core.db import utcnow
+from versehub.core.errors import APIError
+from versehub.core.jobs.models import DeadLetter
+from versehub.core.logging import REDACTED, SENSITIVE_VALUE
+from versehub.extensions import db
+
+ERROR_MESSAGE_LIMIT = 4000
+TRACEBACK_LIMIT = 20000
+
+
+def _clean(text: str, limit: int) -> str:
+    # Error texts can quote connection strings or tokens: redact before they reach a table.
+    cleaned = SENSITIVE_VALUE.sub(REDACTED, text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def error_type(error: BaseException) -> str:
+    """`ValueError` for built-ins, `package.module.Name` for everything else."""
+    cls = type(error)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def record_dead_letter(
+    *,
+    task_id: str,
+    task_name: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    retries: int,
+    error: BaseException,
+    traceback: str,
+) -> DeadLetter:
+    """Add a failed job to the dead-letter table (flushed; the caller commits)."""
+    letter = DeadLetter(
+        task_id=task_id,
+        task_name=task_name[:200],
+        args=list(args),
+        kwargs=dict(kwargs),
+        retries=retries,
+        error_type=error_type(error)[:200],
+        error_message=_clean(str(error), ERROR_MESSAGE_LIMIT),
+        traceback=_clean(traceback, TRACEBACK_LIMIT),
+        failed_at=utcnow(),
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter
+
+
+def list_dead_letters(*, limit: int = 50, task_name: str | None = None) -> list[DeadLetter]:
+    """Dead letters, newest first."""
+    query = select(DeadLetter).order_by(DeadLetter.failed_at.desc(), DeadLetter.id.desc())
+    if task_name:
+        query = query.where(DeadLetter.task_name == task_name)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def get_dead_letter(*, letter_id: int) -> DeadLetter:
+    """One dead letter; RES_NOT_FOUND when absent."""
+    letter = db.session.get(DeadLetter, letter_id)
+    if letter is None:
+        raise APIError("RES_NOT_FOUND", f"Dead letter {letter_id} not found")
+    return letter
+
+
+def requeue_dead_letter(
+    *, letter_id: int, force: bool = False, celery_app: Celery | None = None
+) -> tuple[DeadLetter, str]:
+    """Send a dead letter's job again (new task id) and stamp `requeued_at`; the caller commits."""
+    letter = get_dead_letter(letter_id=letter_id)
+    if letter.requeued_at is not None and not force:
+        raise APIError(
+            "RES_CONFLICT",
+            f"Dead letter {letter_id} was re-queued at {letter.requeued_at.isoformat()}",
+        )
+    celery: Celery = celery_app or current_app.extensions["celery"]
+    if letter.task_name not in celery.tasks:
+        raise APIError("RES_CONFLICT", f"Task {letter.task_name!r} is not registered here")
+    letter.requeued_at = utcnow()
+    db.session.flush()
+    result = celery.send_task(letter.task_name, args=list(letter.args), kwargs=dict(letter.kwargs))
+    return letter, str(result.id)
+
+
+def purge_dead_letters(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete dead letters that failed before `now - older_than`; the caller commits."""
+    cutoff = (now or utcnow()) - older_than
+    result = db.session.execute(
+        delete(DeadLetter).where(DeadLetter.failed_at < cutoff),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
