@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from flask import current_app
@@ -24,7 +24,7 @@ def _skip_empty(context_: Any, revision: Any, directives: list[Any]) -> None:
         logger.info("No changes in schema detected.")
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations store plain timezone-aware DateTime; UTCDateTime only converts in Python.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
