@@ -13,7 +13,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.servers import PostgresServer, RedisServer, in_ci, missing, postgres_bindir
+from tests.servers import (
+    PostgresServer,
+    RedisServer,
+    in_ci,
+    missing,
+    own_redis_server,
+    postgres_bindir,
+)
 from versehub import create_app
 from versehub.extensions import db
 
@@ -51,16 +58,8 @@ def pg_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A Redis server for the whole run."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing("redis-server not found (apt-get install redis-server)")
-    assert binary is not None
-    server = RedisServer(binary)
-    server.start()
-    try:
+    with own_redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

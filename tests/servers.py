@@ -8,7 +8,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,18 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def own_redis_server() -> Iterator[RedisServer]:
+    """A Redis server for one test, which it may stop (the session's shared one must stay up)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server not found (apt-get install redis-server)")
+    assert binary is not None
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from tests.conftest import base_settings
-from tests.servers import RedisServer, free_port
+from tests.servers import free_port, own_redis_server
 from versehub import create_app
 from versehub.core.breakers import (
     Breaker,
@@ -351,12 +350,7 @@ def test_recovery_seen_by_the_other_process(tmp_path: Path, redis_url: str) -> N
 
 @pytest.mark.integration
 def test_redis_going_away_and_coming_back(tmp_path: Path) -> None:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server not found")
-    server = RedisServer(binary)
-    server.start()
-    try:
+    with own_redis_server() as server:
         registry = BreakerRegistry(
             redis.Redis.from_url(server.url(), socket_timeout=0.5, socket_connect_timeout=0.5),
             storage_retry_after=0.1,
@@ -379,5 +373,3 @@ def test_redis_going_away_and_coming_back(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "Redis was not used again"
             time.sleep(0.05)
         assert registry.storage() == "redis"
-    finally:
-        server.stop()

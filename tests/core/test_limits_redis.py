@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -14,7 +13,7 @@ from structlog.testing import capture_logs
 
 from tests.conftest import AppFactory
 from tests.core.test_limits import limited_app, statuses
-from tests.servers import RedisServer, missing
+from tests.servers import RedisServer, own_redis_server
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +31,8 @@ def db_backend() -> str:
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """A Redis server this test may stop and start (the session's shared one must stay up)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing("redis-server not found (apt-get install redis-server)")
-    assert binary is not None
-    server = RedisServer(binary)
-    server.start()
-    try:
+    with own_redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def limit_keys(url: str) -> list[str]:
