@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_caching import Cache
+from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -11,3 +12,4 @@ from versehub.core.db import Base
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 cache = Cache()
+jwt = JWTManager()  # bound by the accounts module's init (it owns the token rules)

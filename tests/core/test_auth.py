@@ -128,3 +128,18 @@ def test_restricted_module_needs_a_grant(make_app: AppFactory) -> None:
         assert may_use_module(granted, "system") is True
         assert may_use_module(PEOPLE["admin"], "system") is True
         assert may_use_module(granted, "not-a-module") is False
+
+
+def test_resolver_position_sets_precedence(make_app: AppFactory) -> None:
+    app = make_app()
+    app.extensions["versehub.auth_resolvers"] = []
+    register_resolver(app, lambda: PEOPLE["member"])
+    register_resolver(app, lambda: PEOPLE["editor"], position=0)
+
+    @app.get("/api/v1/who")
+    def who():  # type: ignore[no-untyped-def]
+        principal = current_principal()
+        assert principal is not None
+        return envelope({"user_id": principal.user_id})
+
+    assert app.test_client().get("/api/v1/who").get_json()["data"] == {"user_id": 2}

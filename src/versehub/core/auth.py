@@ -57,9 +57,10 @@ class Principal:
 Resolver = Callable[[], Principal | None]
 
 
-def register_resolver(app: Flask, resolver: Resolver) -> None:
-    """Add a way to recognise callers; resolvers raise APIError for bad credentials."""
-    app.extensions.setdefault("versehub.auth_resolvers", []).append(resolver)
+def register_resolver(app: Flask, resolver: Resolver, *, position: int | None = None) -> None:
+    """Add a way to recognise callers (at `position`, else last); bad credentials raise APIError."""
+    resolvers: list[Resolver] = app.extensions.setdefault("versehub.auth_resolvers", [])
+    resolvers.insert(len(resolvers) if position is None else position, resolver)
 
 
 def current_principal() -> Principal | None:

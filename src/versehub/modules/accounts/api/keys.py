@@ -1,0 +1,68 @@
+"""`/api/v1/auth/api-keys`: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from versehub.core.auth import login_required
+from versehub.core.envelope import envelope, list_envelope
+from versehub.core.errors import APIError
+from versehub.core.validation import parse_body, parse_query
+from versehub.modules.accounts.api.blueprint import bp, person, request_meta
+from versehub.modules.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    ApiKeysQuery,
+)
+from versehub.modules.accounts.service import api_keys, users
+
+
+@bp.post("/auth/api-keys")
+@login_required
+def create_api_key() -> Response:
+    """Create a key; the response is the only time the key is shown."""
+    principal = person()
+    body = parse_body(ApiKeyCreate)
+    owner = users.get_or_404(user_id=body.user_id or principal.user_id)
+    row, key = api_keys.create(
+        owner=owner,
+        actor_id=principal.user_id,
+        actor_is_admin="admin" in principal.roles,
+        name=body.name,
+        scopes=body.scopes,
+        expires_at=body.expires_at,
+        meta=request_meta(),
+    )
+    created = ApiKeyCreated(**ApiKeyPublic.model_validate(row).model_dump(), key=key)
+    return envelope({"api_key": created.model_dump(mode="json")}, status=201)
+
+
+@bp.get("/auth/api-keys")
+@login_required
+def list_api_keys() -> Response:
+    """The caller's keys without secrets (admins: `?user_id=` for someone else's)."""
+    principal = person()
+    query = parse_query(ApiKeysQuery)
+    user_id = principal.user_id
+    if query.user_id is not None and query.user_id != principal.user_id:
+        if "admin" not in principal.roles:
+            raise APIError("RES_NOT_FOUND", "No such user")
+        user_id = users.get_or_404(user_id=query.user_id).id
+    rows = api_keys.list_(user_id=user_id)
+    items = [ApiKeyPublic.model_validate(row).model_dump(mode="json") for row in rows]
+    return list_envelope(items, {"total": len(items)})
+
+
+@bp.delete("/auth/api-keys/<int:key_id>")
+@login_required
+def revoke_api_key(key_id: int) -> Response:
+    """Revoke a key at once (it stays listed with `revoked_at`)."""
+    principal = person()
+    row = api_keys.revoke(
+        key_id=key_id,
+        actor_id=principal.user_id,
+        actor_is_admin="admin" in principal.roles,
+        meta=request_meta(),
+    )
+    return envelope({"api_key": ApiKeyPublic.model_validate(row).model_dump(mode="json")})

@@ -1,0 +1,237 @@
+"""Wire shapes of the accounts module: one schema per request or response shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from versehub.modules.accounts.models import ROLES, User
+
+Role = Literal["admin", "editor", "agent", "member"]
+Scope = Literal["entries:read", "entries:write", "media:write", "agents:write", "admin"]
+SCOPES: tuple[str, ...] = ("entries:read", "entries:write", "media:write", "agents:write", "admin")
+
+# ISO-like sign language codes: "ASL", "BSL", "NZSL", "Auslan", "LSF-CH"; stored upper-case.
+SignLanguage = Annotated[
+    str, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{2,8})?$")
+]
+Level = Annotated[int, Field(ge=1, le=5, strict=True)]
+NameText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are errors (passwords are never trimmed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PreferencesPublic(BaseModel):
+    """A user's accessibility preferences."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    preferred_sign_language: str | None
+    visual_density: int
+    reading_level: int
+    reduced_motion: bool
+    high_contrast: bool
+
+
+class PreferencesUpdate(Input):
+    """A partial update of preferences (only the fields sent change)."""
+
+    preferred_sign_language: SignLanguage | None = None
+    visual_density: Level | None = None
+    reading_level: Level | None = None
+    reduced_motion: bool | None = Field(None, strict=True)
+    high_contrast: bool | None = Field(None, strict=True)
+
+    @field_validator("preferred_sign_language")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @field_validator("visual_density", "reading_level", "reduced_motion", "high_contrast")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only the sign language may be cleared; null elsewhere is a mistake, not "unset".
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class UserCreate(Input):
+    """`POST /auth/register`; the password policy is checked by the service."""
+
+    email: EmailStr = Field(max_length=254)
+    username: str = Field(min_length=3, max_length=64)
+    # The upper bound is checked before anything else, so huge passwords are never hashed.
+    password: str = Field(min_length=12, max_length=256)
+    preferences: PreferencesUpdate | None = None
+
+
+class UserPublic(BaseModel):
+    """A user as the API shows it (never a hash or a secret)."""
+
+    id: int
+    email: str
+    username: str
+    roles: list[str]
+    is_active: bool
+    email_verified: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    preferences: PreferencesPublic
+
+    @classmethod
+    def from_user(cls, user: User) -> UserPublic:
+        """Build from the table row."""
+        return cls(
+            id=user.id,
+            email=user.email,
+            username=user.username,
+            roles=sorted(user.roles),
+            is_active=user.is_active,
+            email_verified=user.email_verified,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+            preferences=PreferencesPublic.model_validate(user),
+        )
+
+
+class LoginRequest(Input):
+    """`POST /auth/login`: `login` is the email or the username."""
+
+    login: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+    otp: str | None = Field(None, min_length=6, max_length=10, pattern=r"^[0-9]+$")
+
+
+class TokenPair(BaseModel):
+    """A fresh access and refresh token."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
+    expires_in: int
+
+
+class LoginResponse(TokenPair):
+    """`POST /auth/login` answer."""
+
+    user: UserPublic
+
+
+class LogoutRequest(Input):
+    """`POST /auth/logout` body (optional)."""
+
+    refresh_token: str | None = Field(None, min_length=1, max_length=4096)
+
+
+class RolesUpdate(Input):
+    """`PATCH /admin/users/{id}/roles`: the complete new set of roles."""
+
+    roles: list[Role] = Field(min_length=1, max_length=len(ROLES))
+
+
+class ModuleAccessUpdate(Input):
+    """`PUT /admin/users/{id}/modules/{name}`."""
+
+    access: Literal["grant", "deny"]
+
+
+class UserStatusUpdate(Input):
+    """`PATCH /admin/users/{id}`: switch an account on or off."""
+
+    is_active: bool = Field(strict=True)
+
+
+class PageQuery(BaseModel):
+    """Page-based pagination parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+class UsersQuery(PageQuery):
+    """`GET /admin/users` filters."""
+
+    q: str | None = Field(None, min_length=1, max_length=100)
+    role: Role | None = None
+
+
+class Pagination(BaseModel):
+    """The `pagination` member of a list response."""
+
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class ApiKeyCreate(Input):
+    """`POST /auth/api-keys`; `user_id` (someone else's key) is for admins only."""
+
+    name: NameText
+    scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))
+    expires_at: AwareDatetime | None = None
+    user_id: int | None = Field(None, ge=1)
+
+
+class ApiKeyPublic(BaseModel):
+    """An API key without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """The one response that shows the key itself."""
+
+    key: str
+
+
+class ApiKeysQuery(BaseModel):
+    """`GET /auth/api-keys`: admins may list another user's keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = Field(None, ge=1)
+
+
+class AuditQuery(PageQuery):
+    """`GET /admin/audit` filters."""
+
+    event: str | None = Field(None, min_length=1, max_length=64)
+    actor_id: int | None = Field(None, ge=1)
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+
+class AuditEventPublic(BaseModel):
+    """One audit trail entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event: str
+    actor_id: int | None
+    target: str | None
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    details: dict[str, object]
+    created_at: datetime

@@ -1,0 +1,85 @@
+"""The token revocation list: a database table, with the cache in front for revoked ids."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import delete, select
+
+from versehub.core.db import utcnow
+from versehub.extensions import cache, db
+from versehub.modules.accounts.models import RevokedToken
+from versehub.modules.accounts.service.sql import insert_or_ignore
+
+log = structlog.get_logger(__name__)
+
+CACHE_PREFIX = "accounts:revoked:"
+# Rows outlive the token by this much, so clock skew never lets a token outlive its row.
+MARGIN = timedelta(minutes=1)
+
+
+def family_key(family_id: str) -> str:
+    """Revocation id of a whole login family."""
+    return f"fam:{family_id}"
+
+
+def _remember(token_id: str, expires_at: datetime, now: datetime) -> None:
+    # Only "revoked" is cached, never "not revoked": another process may revoke at any time
+    # and an in-process cache would not hear of it. The database answers every other case.
+    timeout = max(1, math.ceil((expires_at - now).total_seconds()))
+    try:
+        cache.set(CACHE_PREFIX + token_id, 1, timeout=timeout)
+    except Exception:  # the cache is an optimisation; the table is the truth
+        log.warning("revocation_cache_unavailable", exc_info=True)
+
+
+def revoke(
+    *, token_id: str, kind: str, expires_at: datetime, user_id: int | None, now: datetime
+) -> None:
+    """Add `token_id` to the list until `expires_at` (plus a margin); not committed here."""
+    until = expires_at + MARGIN
+    if until <= now:
+        return
+    # An existing row already covers the token: a jti always has the same expiry, and a family
+    # gets no new tokens once revoked, so its first revocation outlasts all of them.
+    insert_or_ignore(
+        RevokedToken,
+        values={
+            "token_id": token_id,
+            "kind": kind,
+            "user_id": user_id,
+            "revoked_at": now,
+            "expires_at": until,
+        },
+        keys=["token_id"],
+    )
+    _remember(token_id, until, now)
+
+
+def is_revoked(*, token_ids: Sequence[str], now: datetime | None = None) -> bool:
+    """Whether any of `token_ids` (a jti, a family key) is on the list."""
+    now = now or utcnow()
+    try:
+        cached = cache.get_many(*(CACHE_PREFIX + token_id for token_id in token_ids))
+        if any(cached):
+            return True
+    except Exception:  # a cache outage falls back to the table
+        log.warning("revocation_cache_unavailable", exc_info=True)
+    rows = db.session.execute(
+        select(RevokedToken.token_id, RevokedToken.expires_at).where(
+            RevokedToken.token_id.in_(list(token_ids)), RevokedToken.expires_at > now
+        )
+    ).all()
+    for token_id, expires_at in rows:
+        _remember(token_id, expires_at, now)
+    return bool(rows)
+
+
+def purge_expired(*, now: datetime | None = None) -> int:
+    """Delete revocations whose tokens have expired anyway; returns how many."""
+    now = now or utcnow()
+    result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    return int(getattr(result, "rowcount", 0))
