@@ -19,10 +19,13 @@ from versehub.core.logging import configure_logging
 from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
+from versehub.core.openapi import make_app, register_openapi
 from versehub.core.requests import register_request_hooks
 from versehub.core.security import init_security
+from versehub.core.versioning import init_versioning
 from versehub.extensions import cache, db, migrate
 from versehub.settings import Settings, check_production, load_settings
+from versehub.version import package_version
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -37,7 +40,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
 
     instance = settings.instance_path.resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__, instance_path=str(instance))
+    app = make_app(__name__, version=package_version(), instance_path=str(instance))
     if settings.trusted_proxies:
         # Only as many X-Forwarded-For hops as proxies we run: anything further left is client-made.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
@@ -51,6 +54,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     init_limits(app, settings)
     register_health(app)
+    register_openapi(app)
+    init_versioning(app)
     init_breakers(app, settings)
     init_jobs(app, settings)
     load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)

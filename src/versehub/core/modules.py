@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, current_app
 
 from versehub.core.errors import StartupError
 from versehub.core.events import EventBus, Subscriber
+from versehub.core.openapi import register_blueprint
 
 log = structlog.get_logger(__name__)
 
@@ -190,7 +191,7 @@ def load_modules(app: Flask, bus: EventBus, disabled: Iterable[str]) -> ModuleRe
         if module.tasks:
             importlib.import_module(module.tasks)
         for blueprint in module.blueprints:
-            app.register_blueprint(blueprint)
+            register_blueprint(app, blueprint)
         for pattern, subscriber in module.subscriptions.items():
             bus.subscribe(pattern, subscriber)
         if module.init is not None:

@@ -9,6 +9,8 @@ import uuid
 import structlog
 from flask import Flask, Response, g, request
 
+from versehub.core.validation import guard_api_body
+
 # Ids from clients are echoed only when short and plain: no control characters, no spaces.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -47,5 +49,6 @@ def _clear_context(_exc: BaseException | None) -> None:
 def register_request_hooks(app: Flask) -> None:
     """Give every request an id (client's when well-formed) and log it once at the end."""
     app.before_request(_assign_request_id)
+    app.before_request(guard_api_body)
     app.after_request(_send_request_id)
     app.teardown_request(_clear_context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
 from versehub.core.errors import APIError, field_error
@@ -59,3 +59,27 @@ def parse_query(model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid(exc) from exc
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def accepts_uploads(view: Any) -> Any:
+    """Mark an API view that takes multipart/form-data (file uploads) instead of JSON."""
+    view.accepts_uploads = True
+    return view
+
+
+def guard_api_body() -> None:
+    """Under /api/, a request body must be JSON that parses (VAL_MALFORMED), checked before the
+    view's own validation so a broken body is never reported as a missing field."""
+    if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
+        return
+    if not request.content_length and "chunked" not in request.headers.get(
+        "Transfer-Encoding", ""
+    ).lower():
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False):
+        return
+    json_body()

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Response, current_app
 
 from versehub.core.envelope import envelope
 from versehub.core.modules import get_registry
+from versehub.core.openapi import Envelope, api_blueprint
 from versehub.modules.system import service
+from versehub.modules.system.schemas import SystemInfo
 
-bp = Blueprint("system", __name__, url_prefix="/api/v1/system")
+bp = api_blueprint(
+    "system",
+    __name__,
+    url_prefix="/api/v1/system",
+    tag="system",
+    description="What this instance runs.",
+)
 
 
-@bp.get("/info")
+@bp.get("/info", responses={200: Envelope[SystemInfo]})
 def get_info() -> Response:
     """Version, environment and every module with its health."""
     settings = current_app.extensions["versehub.settings"]

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib.metadata import PackageNotFoundError, version
 
 from versehub.core.modules import Health, ModuleRegistry
 from versehub.modules.system.schemas import ModuleInfo, SystemInfo
+from versehub.version import package_version
 
 _STARTED = time.monotonic()
-
-
-def package_version() -> str:
-    """The installed version of VerseHub."""
-    try:
-        return version("versehub")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def health() -> Health:
