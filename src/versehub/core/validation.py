@@ -79,6 +79,12 @@ def guard_api_body() -> None:
         "Transfer-Encoding", ""
     ).lower():
         return
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    cap = getattr(blueprint, "max_content_length", None)
+    if cap:
+        # A blueprint may accept less than the app: the cap applies before the body is read.
+        app_cap = current_app.config.get("MAX_CONTENT_LENGTH")
+        request.max_content_length = min(cap, app_cap) if app_cap else cap
     view = current_app.view_functions.get(request.endpoint or "")
     if request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False):
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 
 from versehub.core.auth import Principal, require_principal
 from versehub.core.errors import APIError
@@ -10,15 +10,11 @@ from versehub.modules.accounts.service.meta import RequestMeta
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 
-# Account bodies are small. The cap stops multi-megabyte bodies before they are read, and
-# stays above 1 MiB so an oversized password still gets a precise VAL_INVALID on `password`.
+# Account bodies are small. The cap (applied by core before any body is read) stops
+# multi-megabyte bodies, and stays above 1 MiB so an oversized password still gets a precise
+# VAL_INVALID on `password`.
 MAX_BODY = 2 * 1024 * 1024
-
-
-@bp.before_request
-def _cap_body() -> None:
-    app_limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    request.max_content_length = min(MAX_BODY, app_limit) if app_limit else MAX_BODY
+bp.max_content_length = MAX_BODY  # type: ignore[attr-defined]
 
 
 def request_meta() -> RequestMeta:
