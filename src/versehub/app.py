@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from versehub.core.breakers import init_breakers
 from versehub.core.db import configure_engine, engine_options
 from versehub.core.events import init_events
+from versehub.core.graphql import register_graphql
 from versehub.core.handlers import register_error_handlers
 from versehub.core.health import register_health
 from versehub.core.jobs import init_jobs
@@ -59,6 +60,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_breakers(app, settings)
     init_jobs(app, settings)
     load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
+    register_graphql(app)
     register_modules_cli(app)
     return app
 

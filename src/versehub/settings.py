@@ -150,6 +150,23 @@ class Settings(BaseSettings):
     health_timeout: float = Field(
         2.0, gt=0, description="Seconds a readiness check may take per dependency."
     )
+    graphql_max_depth: int = Field(8, ge=2, le=50, description="Deepest GraphQL selection allowed.")
+    graphql_max_aliases: int = Field(
+        30, ge=1, le=1000, description="Most aliases in one GraphQL operation."
+    )
+    graphql_max_tokens: int = Field(
+        2000, ge=100, le=100_000, description="Most tokens in one GraphQL document (checked first)."
+    )
+    graphql_max_cost: int = Field(
+        5000,
+        ge=10,
+        description="Highest GraphQL operation cost: one per field, list fields multiplied by "
+        "their page size.",
+    )
+    graphql_max_batch: int = Field(
+        5, ge=1, le=50, description="Most GraphQL operations in one batched HTTP request."
+    )
+
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins (scheme://host[:port]) whose browser pages may "

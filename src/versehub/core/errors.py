@@ -82,6 +82,11 @@ class APIError(Exception):
         self.headers = dict(headers or {})
         super().__init__(f"{code}: {self.message}")
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """GraphQL error extensions (graphql-core copies them from the original error)."""
+        return {"code": self.code, **({"details": self.details} if self.details else {})}
+
     def to_error(self) -> dict[str, Any]:
         """The `error` member of the envelope."""
         return {"code": self.code, "errors": self.errors, "details": self.details}

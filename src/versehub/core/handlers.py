@@ -33,7 +33,7 @@ HTTP_CODES: dict[int, str] = {
 
 def wants_json() -> bool:
     """API paths, and clients that prefer JSON over HTML, get the envelope."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path == "/graphql":
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -46,6 +46,9 @@ class Module:
     subscriptions: Mapping[str, Subscriber] = field(default_factory=dict)
     # Importable module holding Celery tasks (`@shared_task`), imported when the module loads.
     tasks: str | None = None
+    # Strawberry types whose fields are merged into the GraphQL Query and Mutation.
+    graphql_query: type | None = None
+    graphql_mutation: type | None = None
     # Restricted modules are used only by admins and users granted the module.
     restricted: bool = False
     source: str = "builtin"

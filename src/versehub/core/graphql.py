@@ -1,0 +1,167 @@
+"""GraphQL at /graphql (Strawberry, sync view): one schema merged from the modules' types.
+
+Modules contribute `Module(graphql_query=..., graphql_mutation=...)` strawberry types; their
+fields are merged into `Query` and `Mutation`. Resolvers call the same service functions as REST
+and find the caller in `info.context.principal` (the same resolution: session, bearer, API key).
+APIErrors keep their code in `extensions.code`; anything unexpected is masked and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+import structlog
+from cross_web import HTTPException
+from flask import Flask, Request, Response, current_app, g, jsonify
+from flask import request as flask_request
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.flask.views import GraphQLView
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from versehub.core.auth import Principal, current_principal
+from versehub.core.errors import APIError
+from versehub.core.graphql_cost import cost_limit_rule
+from versehub.core.modules import get_registry
+from versehub.settings import Settings
+from versehub.version import package_version
+
+log = structlog.get_logger(__name__)
+
+SCHEMA_KEY = "versehub.graphql_schema"
+
+
+@dataclass
+class GraphQLContext:
+    """What resolvers get as `info.context`."""
+
+    request: Request
+    response: Response
+    # Request-scoped batch loaders, created on first use by the resolvers that need them.
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal | None:
+        """The caller (resolved once per request; bad credentials raise APIError)."""
+        return current_principal()
+
+
+@strawberry.type(description="The API itself.")
+class ApiInfo:
+    """Facts every client may ask for."""
+
+    version: str = strawberry.field(description="Version of VerseHub.")
+
+
+def _api_info() -> ApiInfo:
+    return ApiInfo(version=package_version())
+
+
+@strawberry.type
+class CoreQuery:
+    """Fields core provides whatever modules are enabled."""
+
+    api: ApiInfo = strawberry.field(resolver=_api_info, description="The API version.")
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    # Mask only real bugs: validation, limit and domain (APIError) errors carry useful text.
+    original = error.original_error
+    return original is not None and not isinstance(original, APIError | GraphQLError)
+
+
+class LogUnexpected(SchemaExtension):
+    """Log unexpected resolver errors once, with the request id, before they are masked."""
+
+    def on_execute(self) -> Any:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            if _unexpected(error):
+                log.error(
+                    "graphql_unexpected_error",
+                    path=error.path,
+                    error_type=type(error.original_error).__name__,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
+    """Merge the enabled modules' types into one schema with VerseHub's limits."""
+    with app.app_context():
+        modules = get_registry().enabled
+    queries = [CoreQuery, *(m.graphql_query for m in modules if m.graphql_query)]
+    mutations = [m.graphql_mutation for m in modules if m.graphql_mutation]
+    cost_rule = cost_limit_rule(settings.graphql_max_cost)
+    # Factories, not instances: Strawberry builds fresh extensions for every request.
+    extensions: list[Any] = [
+        # Token limit first: it rejects oversized documents while parsing.
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules([cost_rule]),
+        LogUnexpected,
+        lambda: MaskErrors(should_mask_error=_unexpected, error_message="Unexpected error."),
+    ]
+    if settings.is_production:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=merge_types("Query", tuple(queries)),
+        mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
+        extensions=extensions,
+        config=StrawberryConfig(
+            batching_config={"max_operations": settings.graphql_max_batch},
+            disable_field_suggestions=settings.is_production,
+        ),
+    )
+
+
+class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
+    """Strawberry's sync Flask view with our context."""
+
+    def get_context(self, request: Request, response: Response) -> GraphQLContext:
+        return GraphQLContext(request=request, response=response)
+
+    def dispatch_request(self) -> Any:
+        """Transport errors (bad JSON, too many batched operations) as GraphQL-shaped JSON."""
+        try:
+            return self.run(request=flask_request)
+        except HTTPException as exc:
+            body = {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]}
+            response = jsonify(body)
+            response.status_code = exc.status_code
+            return response
+
+
+def graphql_view() -> Any:
+    """POST /graphql: the schema is built on first use (after every module has loaded)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    view = app.extensions.get(SCHEMA_KEY)
+    if view is None:
+        schema = build_schema(app, app.extensions["versehub.settings"])
+        view = VerseHubGraphQLView.as_view(
+            "graphql_inner", schema=schema, graphql_ide=None, allow_queries_via_get=False
+        )
+        app.extensions[SCHEMA_KEY] = view
+    g.graphql = True
+    return view()
+
+
+def register_graphql(app: Flask) -> None:
+    """Serve /graphql (POST, JSON)."""
+    # Strawberry logs every error with the whole query at ERROR; limit and validation errors are
+    # the client's, and unexpected ones are logged by LogUnexpected with the request id.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    app.add_url_rule("/graphql", "graphql", graphql_view, methods=["POST"])
