@@ -17,11 +17,18 @@ from versehub.settings import SettingsError, load_settings
 
 GOOD_KEY = "q3V9-tR2xLp8Zk4WmN7bYc1HsJd6FgA0eUo5iPvXw"
 GOOD_JWT = "M8nB2vC5xZ1lK4jH7gF0dS3aQ6wE9rT2yU5iO8pLk"
+GOOD_TOTP = "s8YF5vr_bkSTdj89P3p20QEIYXGedPQKXLbWzz5R5JU="
 VERSEHUB = Path(sys.executable).with_name("versehub")
 
 
 def production(**overrides: Any) -> dict[str, Any]:
-    return {"env": "production", "secret_key": GOOD_KEY, "jwt_secret_key": GOOD_JWT, **overrides}
+    return {
+        "env": "production",
+        "secret_key": GOOD_KEY,
+        "jwt_secret_key": GOOD_JWT,
+        "totp_encryption_keys": GOOD_TOTP,
+        **overrides,
+    }
 
 
 def test_safe_production_settings_start() -> None:
@@ -49,6 +56,8 @@ def test_safe_production_settings_start() -> None:
         ({"jwt_secret_key": "ab" * 20}, "VERSEHUB_JWT_SECRET_KEY has fewer than 8 distinct"),
         ({"jwt_secret_key": GOOD_KEY}, "VERSEHUB_SECRET_KEY and VERSEHUB_JWT_SECRET_KEY must"),
         ({"debug": True}, "VERSEHUB_DEBUG must be off"),
+        ({"totp_encryption_keys": None}, "VERSEHUB_TOTP_ENCRYPTION_KEYS is not set"),
+        ({"totp_encryption_keys": " "}, "VERSEHUB_TOTP_ENCRYPTION_KEYS is not set"),
     ],
 )
 def test_unsafe_production_refused(overrides: dict[str, Any], reason: str) -> None:
@@ -85,6 +94,7 @@ def test_secrets_from_the_secrets_dir_satisfy_production(
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "VERSEHUB_SECRET_KEY").write_text(GOOD_KEY + "\n")
     (tmp_path / "s" / "jwt_secret_key").write_text(GOOD_JWT + "\n")
+    (tmp_path / "s" / "totp_encryption_keys").write_text(GOOD_TOTP + "\n")
     monkeypatch.setenv("VERSEHUB_ENV", "production")
     monkeypatch.setenv("VERSEHUB_SECRETS_DIR", str(tmp_path / "s"))
     monkeypatch.setenv("DATABASE_URL", "postgres://vh@db/vh")
@@ -135,6 +145,7 @@ def test_cli_starts_production_with_secrets(tmp_path: Path) -> None:
         VERSEHUB_ENV="production",
         VERSEHUB_SECRET_KEY=GOOD_KEY,
         VERSEHUB_JWT_SECRET_KEY=GOOD_JWT,
+        VERSEHUB_TOTP_ENCRYPTION_KEYS=GOOD_TOTP,
         VERSEHUB_EMBEDDED_WORKER="false",
     )
     assert result.returncode == 0, result.stderr
@@ -149,3 +160,31 @@ def test_create_app_checks_a_ready_made_production_settings_object(tmp_path: Pat
     settings = Settings(env="production", instance_path=tmp_path, secret_key="changeme")
     with pytest.raises(SettingsError, match="VERSEHUB_SECRET_KEY is a known placeholder"):
         create_app(settings)
+
+
+@pytest.mark.parametrize("env", ["production", "development", "testing"])
+def test_invalid_totp_keys_are_refused_without_echoing_them(env: str) -> None:
+    bad = "not-a-fernet-key-but-long-enough-to-be-secret"
+    with pytest.raises(SettingsError) as caught:
+        load_settings(production(env=env, totp_encryption_keys=f"{GOOD_TOTP},{bad}"))
+    message = str(caught.value)
+    assert "VERSEHUB_TOTP_ENCRYPTION_KEYS" in message
+    assert "key 2 is not a Fernet key" in message
+    assert bad not in message
+    assert GOOD_TOTP not in message
+
+
+def test_outside_production_the_totp_key_is_derived_from_secret_key() -> None:
+    first = load_settings({"env": "testing", "secret_key": GOOD_KEY})
+    again = load_settings({"env": "testing", "secret_key": GOOD_KEY})
+    other = load_settings({"env": "testing", "secret_key": GOOD_JWT})
+    assert first.totp_encryption_keys is not None
+    assert again.totp_encryption_keys is not None
+    assert other.totp_encryption_keys is not None
+    derived = first.totp_encryption_keys.get_secret_value()
+    assert derived == again.totp_encryption_keys.get_secret_value()
+    assert derived != other.totp_encryption_keys.get_secret_value()
+    assert derived not in (GOOD_KEY, GOOD_JWT)
+    explicit = load_settings({"env": "testing", "totp_encryption_keys": GOOD_TOTP})
+    assert explicit.totp_encryption_keys is not None
+    assert explicit.totp_encryption_keys.get_secret_value() == GOOD_TOTP

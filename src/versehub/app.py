@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.breakers import init_breakers
+from versehub.core.csrf import init_csrf
 from versehub.core.db import configure_engine, engine_options
 from versehub.core.events import init_events
 from versehub.core.graphql import register_graphql
@@ -21,6 +22,7 @@ from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
+from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
 from versehub.core.security import init_security
 from versehub.core.versioning import init_versioning
@@ -53,6 +55,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_security(app, settings)
     register_metrics(app)
     register_error_handlers(app)
+    init_csrf(app)
+    init_presentation(app)
     init_limits(app, settings)
     register_health(app)
     register_openapi(app)

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="Signs JWTs. Required in production (same rules as secret_key, and "
         "different from it); generated when unset otherwise.",
     )
+    totp_encryption_keys: SecretStr | None = Field(
+        None,
+        description="Comma-separated Fernet keys encrypting two-factor (TOTP) secrets at rest: "
+        "the first encrypts, all decrypt (rotation: put a new key first, run `versehub users "
+        "rotate-totp-key`, then drop the old one). Required in production; derived from "
+        "secret_key when unset otherwise.",
+    )
     database_url: str | None = Field(
         None,
         validation_alias=_env("database_url", "DATABASE_URL"),
@@ -208,6 +215,40 @@ class Settings(BaseSettings):
     ban_duration: int = Field(
         3600, ge=1, description="Seconds a ban lasts (admins can lift it earlier)."
     )
+    public_base_url: str = Field(
+        "http://127.0.0.1:5000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where people reach the web app (scheme://host[:port][/path]); links in "
+        "mails (verification, password reset) start with it.",
+    )
+    email_verification_max_age: int = Field(
+        48 * 3600, ge=60, description="Seconds an email verification link stays valid."
+    )
+    password_reset_max_age: int = Field(
+        3600, ge=60, description="Seconds a password reset link stays valid."
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for outgoing mail. Unset: mails are written to "
+        "instance/mail/*.eml (and, in development, logged with their links) instead of sent.",
+    )
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="SMTP port. Default: 25, 587 (starttls) or 465 (ssl)."
+    )
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "starttls",
+        description="SMTP transport security: STARTTLS upgrade, implicit TLS (ssl) or none.",
+    )
+    smtp_username: str | None = Field(None, description="SMTP login name (unset: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_timeout: float = Field(
+        10.0, gt=0, description="Seconds an SMTP connection or command may take."
+    )
+    mail_from: str = Field(
+        "VerseHub <no-reply@localhost>",
+        min_length=3,
+        description="From address of outgoing mail, e.g. `VerseHub <no-reply@example.org>`.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -255,6 +296,16 @@ class Settings(BaseSettings):
         # "Any origin, with the user's cookies" would let every website act as the user.
         if value and "*" in info.data.get("cors_origins", ()):
             raise ValueError("cannot be combined with VERSEHUB_CORS_ORIGINS=*: list the origins")
+        return value
+
+    @field_validator("totp_encryption_keys")
+    @classmethod
+    def _check_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        # A bad key must stop start-up, not the first 2FA login. The message never has the key.
+        if value is not None and value.get_secret_value().strip():
+            from versehub.core.fernet_keys import parse_keys
+
+            parse_keys(value.get_secret_value())
         return value
 
     @field_validator("rate_limit_default", "rate_limit_auth", "rate_limit_auth_login")
@@ -322,7 +373,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     if settings.is_production:
         check_production(settings)
         return settings
-    return with_generated_secrets(settings)
+    return with_derived_totp_keys(with_generated_secrets(settings))
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -345,6 +396,18 @@ def with_generated_secrets(settings: Settings) -> Settings:
     else:
         values = generated_secrets()
     return settings.model_copy(update={name: SecretStr(values[name]) for name in missing})
+
+
+def with_derived_totp_keys(settings: Settings) -> Settings:
+    """Outside production, an unset TOTP key is derived from secret_key (HKDF, own label)."""
+    # Development and tests keep working with no extra secret; changing secret_key there makes
+    # existing 2FA secrets unreadable (disable 2FA or set the keys explicitly first).
+    if _is_set(settings.totp_encryption_keys) or settings.secret_key is None:
+        return settings
+    from versehub.core.fernet_keys import derive_key
+
+    key = derive_key(settings.secret_key.get_secret_value())
+    return settings.model_copy(update={"totp_encryption_keys": SecretStr(key)})
 
 
 def _is_set(secret: SecretStr | None) -> bool:
@@ -383,6 +446,11 @@ def check_production(settings: Settings) -> None:
         for name in GENERATED_SECRETS
         if (problem := secret_problem(env_names(Settings, name)[0], getattr(settings, name)))
     ]
+    if not _is_set(settings.totp_encryption_keys):
+        problems.append(
+            "VERSEHUB_TOTP_ENCRYPTION_KEYS is not set (generate one with `python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+        )
     key, jwt_key = settings.secret_key, settings.jwt_secret_key
     if key and jwt_key and key.get_secret_value() == jwt_key.get_secret_value():
         problems.append("VERSEHUB_SECRET_KEY and VERSEHUB_JWT_SECRET_KEY must differ")

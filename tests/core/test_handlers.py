@@ -94,7 +94,7 @@ def test_unknown_page_is_html_for_browsers(client: FlaskClient) -> None:
     response = client.get("/nope", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert b'<html lang="en">' in response.data
+    assert b'<html lang="en" ' in response.data
     assert b"RES_NOT_FOUND" in response.data
 
 

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask, Response, render_template_string, send_from_directory, session
 from flask.testing import FlaskClient
 from jinja2 import ChoiceLoader, DictLoader
@@ -103,6 +104,7 @@ def production_client(make_app: AppFactory, tmp_path: Path) -> FlaskClient:
         env="production",
         secret_key=secrets.token_urlsafe(48),
         jwt_secret_key=secrets.token_urlsafe(48),
+        totp_encryption_keys=Fernet.generate_key().decode(),
         debug=False,
     )
     return add_test_routes(app, tmp_path / "files").test_client()

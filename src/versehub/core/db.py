@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# `metadata.info[UNMANAGED_KEY]`: names ("table" or "table.column") that a module creates in raw,
+# dialect-specific SQL in its migration (search indexes); migration checks must skip them.
+UNMANAGED_KEY = "versehub.unmanaged"
+
+
+def include_name_filter(metadata: MetaData) -> Callable[[str | None, str, Mapping[Any, Any]], bool]:
+    """An Alembic `include_name` hook that skips the names listed under UNMANAGED_KEY."""
+
+    def include_name(name: str | None, type_: str, parent_names: Mapping[Any, Any]) -> bool:
+        unmanaged: set[str] = metadata.info.get(UNMANAGED_KEY, set())
+        if type_ == "column":
+            return f"{parent_names.get('table_name')}.{name}" not in unmanaged
+        return name not in unmanaged
+
+    return include_name
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 import flask_openapi3_swagger
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
-from flask_openapi3 import APIBlueprint, Info, OpenAPI, Tag
+from flask_openapi3.blueprint import APIBlueprint
+from flask_openapi3.models.info import Info
+from flask_openapi3.models.tag import Tag
+from flask_openapi3.openapi import OpenAPI
 from pydantic import BaseModel, Field, ValidationError
 
 from versehub.core.validation import invalid
@@ -134,7 +137,7 @@ def make_app(import_name: str, *, version: str, **flask_kwargs: Any) -> OpenAPI:
             "the envelope {success, message, data, error, warnings}.",
         ),
         # An explicit dict: the default (None) is written as `null`, an invalid document.
-        security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
+        security_schemes=SECURITY_SCHEMES,
         validation_error_status=422,
         validation_error_model=ErrorEnvelope,
         validation_error_callback=_raise_invalid,

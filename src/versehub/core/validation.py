@@ -75,9 +75,10 @@ def guard_api_body() -> None:
     view's own validation so a broken body is never reported as a missing field."""
     if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
         return
-    if not request.content_length and "chunked" not in request.headers.get(
-        "Transfer-Encoding", ""
-    ).lower():
+    if (
+        not request.content_length
+        and "chunked" not in request.headers.get("Transfer-Encoding", "").lower()
+    ):
         return
     blueprint = current_app.blueprints.get(request.blueprint or "")
     cap = getattr(blueprint, "max_content_length", None)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from flask import current_app
 
-from versehub.core.db import UTCDateTime
+from versehub.core.db import UTCDateTime, include_name_filter
 
 # Logging is configured by the app (structlog); Alembic's ini must not replace it.
 logger = logging.getLogger("alembic.env")
@@ -40,6 +40,7 @@ def run_offline() -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_name=include_name_filter(target_metadata),
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -51,6 +52,8 @@ def run_online() -> None:
     args.setdefault("process_revision_directives", _skip_empty)
     args.setdefault("compare_type", True)
     args.setdefault("render_item", _render_item)
+    # Search structures created in raw SQL (FTS5 tables, tsvector columns) are not models.
+    args.setdefault("include_name", include_name_filter(target_metadata))
     with migrate_ext.db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **args)
         with context.begin_transaction():

@@ -45,10 +45,12 @@ def get_json(port: int, path: str) -> Any:
 
 
 def wait_live(port: int, log: Path) -> None:
-    wait_until(
-        lambda: get_json(port, "/health/live") == {"status": "ok"},
-        f"the server to answer; its log:\n{log.read_text() if log.exists() else ''}",
-    )
+    try:
+        wait_until(lambda: get_json(port, "/health/live") == {"status": "ok"}, "the server")
+    except AssertionError as exc:
+        # Read the log now, at failure time: it says why the server did not answer.
+        output = log.read_text() if log.exists() else "(no log file)"
+        raise AssertionError(f"{exc}; its log:\n{output}") from None
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

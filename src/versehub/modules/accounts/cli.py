@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from cryptography.fernet import InvalidToken
 from flask.cli import with_appcontext
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from versehub.core.errors import APIError
 from versehub.extensions import db
 from versehub.modules.accounts import events
 from versehub.modules.accounts.models import ROLES, User
-from versehub.modules.accounts.service import access, lockout, users
+from versehub.modules.accounts.service import access, lockout, twofactor, users
 from versehub.modules.accounts.service.meta import CLI
 
 
@@ -122,3 +123,29 @@ def enable_command(user_ref: str) -> None:
     """Switch USER on again (old tokens stay invalid)."""
     user = access.set_active(user=_find(user_ref), active=True, actor_id=None, meta=CLI)
     click.echo(f"user {user.id} enabled")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("user_ref", metavar="USER")
+@with_appcontext
+def reset_2fa_command(user_ref: str) -> None:
+    """Turn USER's two-factor authentication off (lost device and recovery codes)."""
+    # Check who is asking out of band first: this removes the second factor entirely.
+    user = _find(user_ref)
+    was_on = twofactor.reset(user=user, actor_id=None, meta=CLI)
+    click.echo(f"user {user.id} two-factor {'turned off' if was_on else 'was not on'}")
+
+
+@users_cli.command("rotate-totp-key")
+@with_appcontext
+def rotate_totp_key_command() -> None:
+    """Re-encrypt every 2FA secret with the first of VERSEHUB_TOTP_ENCRYPTION_KEYS."""
+    # Rotation: put the new key first (keep the old ones after it), run this, then drop them.
+    try:
+        count = twofactor.rotate_secrets()
+    except InvalidToken:
+        db.session.rollback()
+        raise click.ClickException(
+            "a 2FA secret cannot be decrypted with any configured key; nothing was changed"
+        ) from None
+    click.echo(f"re-encrypted {count} two-factor secret(s) with the first key")

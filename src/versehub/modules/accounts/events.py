@@ -28,6 +28,16 @@ MODULE_ACCESS_CHANGED = "security.module_access_changed"
 ACCOUNT_STATUS_CHANGED = "security.account_status_changed"
 API_KEY_CREATED = "security.api_key_created"
 API_KEY_REVOKED = "security.api_key_revoked"
+TWO_FACTOR_ENABLED = "security.2fa_enabled"
+TWO_FACTOR_DISABLED = "security.2fa_disabled"
+TWO_FACTOR_RECOVERY_USED = "security.2fa_recovery_used"
+TWO_FACTOR_RECOVERY_REGENERATED = "security.2fa_recovery_regenerated"
+# A wrong password or code when managing 2FA (login failures stay `login_failed`).
+TWO_FACTOR_CHECK_FAILED = "security.2fa_check_failed"
+EMAIL_VERIFICATION_REQUESTED = "security.email_verification_requested"
+EMAIL_VERIFIED = "security.email_verified"
+PASSWORD_RESET_REQUESTED = "security.password_reset_requested"  # noqa: S105 - an event name
+PASSWORD_RESET = "security.password_reset"  # noqa: S105 - an event name
 
 # Payload keys with a column of their own; every other key goes to `details`.
 _COLUMNS = ("actor_id", "target", "ip", "user_agent", "request_id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from versehub.core.db import TimestampMixin, utcnow
@@ -37,6 +37,12 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     # Bumped by "log out everywhere" (and deactivation): tokens carry the value they were
     # issued under, and any older value is refused.
     token_generation: Mapped[int] = mapped_column(default=0)
+    # Two-factor (TOTP): the secret is Fernet-encrypted (never stored as base32); it exists but
+    # is not in force until confirmed (`totp_enabled_at`). The last accepted time step stops a
+    # code from being used twice.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(512), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     preferred_sign_language: Mapped[str | None] = mapped_column(String(20), default=None)
     visual_density: Mapped[int] = mapped_column(default=3)
@@ -70,6 +76,11 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     def email_verified(self) -> bool:
         """Whether the email address was verified."""
         return self.email_verified_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """Whether logins need a one-time code."""
+        return self.totp_enabled_at is not None
 
 
 class UserRole(db.Model):  # type: ignore[name-defined,misc]
@@ -173,3 +184,15 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     request_id: Mapped[str | None] = mapped_column(String(128), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use 2FA recovery code, stored as a SHA-256 digest (the codes carry 80 bits)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

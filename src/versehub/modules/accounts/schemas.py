@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 
 from versehub.modules.accounts.models import ROLES, User
+from versehub.modules.accounts.service import otp_codes
 
 Role = Literal["admin", "editor", "agent", "member"]
 Scope = Literal["entries:read", "entries:write", "media:write", "agents:write", "admin"]
@@ -18,7 +27,23 @@ SignLanguage = Annotated[
     str, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{2,8})?$")
 ]
 Level = Annotated[int, Field(ge=1, le=5, strict=True)]
+# Row ids are SQL INTEGER: a larger number is no id, and would crash the query (SQLite
+# OverflowError, PostgreSQL "integer out of range") instead of answering VAL_INVALID.
+MAX_ID = 2**31 - 1
 NameText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def _one_time_code(value: str) -> str:
+    # Spaces, dashes and look-alike letters are accepted as typed or pasted; the service gets
+    # the canonical form.
+    found = otp_codes.normalise(value)
+    if found is None:
+        raise ValueError("Enter the 6-digit code from your authenticator app, or a recovery code")
+    return found[1]
+
+
+# A TOTP code ("123 456") or a recovery code ("ABCD-EFGH-JKMN-PQRS"), canonicalised.
+OneTimeCode = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_one_time_code)]
 
 
 class Input(BaseModel):
@@ -106,7 +131,7 @@ class LoginRequest(Input):
 
     login: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=256)
-    otp: str | None = Field(None, min_length=6, max_length=10, pattern=r"^[0-9]+$")
+    otp: OneTimeCode | None = None
 
 
 class TokenPair(BaseModel):
@@ -127,7 +152,29 @@ class LoginResponse(TokenPair):
 class LogoutRequest(Input):
     """`POST /auth/logout` body (optional)."""
 
+    # flask-openapi3 reads `openapi_extra`: the body may be left out entirely.
+    model_config = ConfigDict(extra="forbid", openapi_extra={"required": False})  # type: ignore[typeddict-unknown-key]
+
     refresh_token: str | None = Field(None, min_length=1, max_length=4096)
+
+
+class VerifyEmailRequest(Input):
+    """`POST /auth/verify-email`: the token from the mailed link."""
+
+    token: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetRequest(Input):
+    """`POST /auth/password-reset/request`."""
+
+    email: EmailStr = Field(max_length=254)
+
+
+class PasswordResetConfirm(Input):
+    """`POST /auth/password-reset`: the mailed token and the new password (policy-checked)."""
+
+    token: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class RolesUpdate(Input):
@@ -179,7 +226,7 @@ class ApiKeyCreate(Input):
     name: NameText
     scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))
     expires_at: AwareDatetime | None = None
-    user_id: int | None = Field(None, ge=1)
+    user_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class ApiKeyPublic(BaseModel):
@@ -209,14 +256,14 @@ class ApiKeysQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = Field(None, ge=1)
+    user_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class AuditQuery(PageQuery):
     """`GET /admin/audit` filters."""
 
     event: str | None = Field(None, min_length=1, max_length=64)
-    actor_id: int | None = Field(None, ge=1)
+    actor_id: int | None = Field(None, ge=1, le=MAX_ID)
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
 

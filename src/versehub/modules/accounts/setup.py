@@ -13,8 +13,11 @@ from versehub.extensions import jwt
 from versehub.modules.accounts.api.auth import LOGIN_CHECKS
 from versehub.modules.accounts.cli import users_cli
 from versehub.modules.accounts.resolvers import api_key_principal, bearer_principal
+from versehub.modules.accounts.service import mail as account_mail
+from versehub.modules.accounts.service import twofactor
 from versehub.modules.accounts.service.tokens import configure_jwt, error_code
 from versehub.modules.accounts.tasks import PURGE_SCHEDULE, PURGE_TASK
+from versehub.modules.accounts.web import init_web_sessions
 
 
 def _jwt_error(exc: Exception) -> Response:
@@ -32,11 +35,19 @@ def init_app(app: Flask) -> None:
     jwt.init_app(app)
     app.register_error_handler(JWTExtendedException, _jwt_error)
     app.register_error_handler(pyjwt.PyJWTError, _jwt_error)
-    # Appended after any session-cookie resolver registered earlier: session → bearer → key.
+    # Appended after the session-cookie resolver (web sessions, inserted at position 0):
+    # session → bearer → key.
     register_resolver(app, bearer_principal)
     register_resolver(app, api_key_principal)
     # Second-factor checks (the 2FA work appends to this list); see sessions.LoginCheck.
     app.extensions.setdefault(LOGIN_CHECKS, [])
+    # Two-factor: the key ring of the encrypted TOTP secrets, and the check after the password.
+    twofactor.init_app(app)
+    app.extensions[LOGIN_CHECKS].append(twofactor.login_check)
+    # Web sessions (Flask-Login) for the HTML pages; registers the session resolver first.
+    init_web_sessions(app)
+    # Mail flows (verification, reset): warn when production mail cannot reach anyone.
+    account_mail.check_settings(settings)
     app.cli.add_command(users_cli)
     celery_app = app.extensions.get("celery")
     if celery_app is not None:

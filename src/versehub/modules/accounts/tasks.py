@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from versehub.modules.accounts import mail_tasks  # noqa: F401 - registers the mail jobs
 from versehub.modules.accounts.service import maintenance
 
 PURGE_TASK = "accounts.purge_expired_tokens"

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from flask import Response
+from flask_openapi3.types import ResponseDict
 
 from versehub.core.auth import Principal, require_principal, require_role, require_scope
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.modules import get_registry
-from versehub.core.validation import parse_body, parse_query
-from versehub.modules.accounts.api.blueprint import bp, request_meta
+from versehub.core.openapi import Envelope
+from versehub.modules.accounts.api.blueprint import (
+    ADMIN_TAG,
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    SIGNED_IN,
+    bp,
+    request_meta,
+    validated,
+)
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.schemas import (
     AuditEventPublic,
@@ -19,7 +28,17 @@ from versehub.modules.accounts.schemas import (
     UsersQuery,
     UserStatusUpdate,
 )
+from versehub.modules.accounts.schemas_api import (
+    AuditList,
+    UserData,
+    UserList,
+    UserModulePath,
+    UserPath,
+)
 from versehub.modules.accounts.service import access, audit, pages, users
+
+TAGS = [ADMIN_TAG]
+USER_ANSWER: ResponseDict = {200: Envelope[UserData], **AUTH_ERRORS}
 
 
 def _user_envelope(user: User) -> Response:
@@ -30,12 +49,17 @@ def _admin() -> Principal:
     return require_principal()
 
 
-@bp.get("/admin/users")
+@bp.get(
+    "/admin/users",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[UserList], **AUTH_ERRORS},
+)
 @require_role("admin")
 @require_scope("admin")
-def list_users() -> Response:
+@validated
+def list_users(query: UsersQuery) -> Response:
     """Users by id, filtered by `q` (email or username part) and `role`, page by page."""
-    query = parse_query(UsersQuery)
     rows, total = users.list_(page=query.page, per_page=query.per_page, q=query.q, role=query.role)
     items = [UserPublic.from_user(user).model_dump(mode="json") for user in rows]
     return list_envelope(
@@ -43,14 +67,19 @@ def list_users() -> Response:
     )
 
 
-@bp.patch("/admin/users/<int:user_id>")
+@bp.patch(
+    "/admin/users/<int:user_id>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={**USER_ANSWER, **BODY_ERRORS},
+)
 @require_role("admin")
 @require_scope("admin")
-def update_user_status(user_id: int) -> Response:
+@validated
+def update_user_status(path: UserPath, body: UserStatusUpdate) -> Response:
     """Switch an account on or off (off ends its tokens; its API keys stop working)."""
-    body = parse_body(UserStatusUpdate)
     user = access.set_active(
-        user=users.get_or_404(user_id=user_id),
+        user=users.get_or_404(user_id=path.user_id),
         active=body.is_active,
         actor_id=_admin().user_id,
         meta=request_meta(),
@@ -58,14 +87,19 @@ def update_user_status(user_id: int) -> Response:
     return _user_envelope(user)
 
 
-@bp.patch("/admin/users/<int:user_id>/roles")
+@bp.patch(
+    "/admin/users/<int:user_id>/roles",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={**USER_ANSWER, **BODY_ERRORS},
+)
 @require_role("admin")
 @require_scope("admin")
-def update_user_roles(user_id: int) -> Response:
+@validated
+def update_user_roles(path: UserPath, body: RolesUpdate) -> Response:
     """Replace a user's roles."""
-    body = parse_body(RolesUpdate)
     user = users.set_roles(
-        user=users.get_or_404(user_id=user_id),
+        user=users.get_or_404(user_id=path.user_id),
         roles=body.roles,
         actor_id=_admin().user_id,
         meta=request_meta(),
@@ -78,15 +112,20 @@ def _known_modules() -> list[str]:
     return [*registry.names, *registry.disabled]
 
 
-@bp.put("/admin/users/<int:user_id>/modules/<name>")
+@bp.put(
+    "/admin/users/<int:user_id>/modules/<name>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={**USER_ANSWER, **BODY_ERRORS},
+)
 @require_role("admin")
 @require_scope("admin")
-def set_user_module(user_id: int, name: str) -> Response:
+@validated
+def set_user_module(path: UserModulePath, body: ModuleAccessUpdate) -> Response:
     """Grant or deny one module to a user (`{"access": "grant" | "deny"}`)."""
-    body = parse_body(ModuleAccessUpdate)
     user = access.set_module_access(
-        user=users.get_or_404(user_id=user_id),
-        module=name,
+        user=users.get_or_404(user_id=path.user_id),
+        module=path.name,
         allowed=body.access == "grant",
         known_modules=_known_modules(),
         actor_id=_admin().user_id,
@@ -95,14 +134,20 @@ def set_user_module(user_id: int, name: str) -> Response:
     return _user_envelope(user)
 
 
-@bp.delete("/admin/users/<int:user_id>/modules/<name>")
+@bp.delete(
+    "/admin/users/<int:user_id>/modules/<name>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses=USER_ANSWER,
+)
 @require_role("admin")
 @require_scope("admin")
-def clear_user_module(user_id: int, name: str) -> Response:
+@validated
+def clear_user_module(path: UserModulePath) -> Response:
     """Drop a user's grant or denial of a module (back to the module's default)."""
     user = access.set_module_access(
-        user=users.get_or_404(user_id=user_id),
-        module=name,
+        user=users.get_or_404(user_id=path.user_id),
+        module=path.name,
         allowed=None,
         known_modules=_known_modules(),
         actor_id=_admin().user_id,
@@ -111,12 +156,17 @@ def clear_user_module(user_id: int, name: str) -> Response:
     return _user_envelope(user)
 
 
-@bp.get("/admin/audit")
+@bp.get(
+    "/admin/audit",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[AuditList], **AUTH_ERRORS},
+)
 @require_role("admin")
 @require_scope("admin")
-def list_audit_events() -> Response:
+@validated
+def list_audit_events(query: AuditQuery) -> Response:
     """Security events, newest first; filter by `event`, `actor_id`, `since`, `until`."""
-    query = parse_query(AuditQuery)
     rows, pagination = audit.list_(
         page=query.page,
         per_page=query.per_page,

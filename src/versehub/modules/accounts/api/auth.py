@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from flask import Response, current_app, request
 
@@ -10,26 +13,58 @@ from versehub.core.auth import login_required, require_principal
 from versehub.core.envelope import add_warning, envelope
 from versehub.core.errors import APIError
 from versehub.core.limits import auth_limit
-from versehub.core.validation import parse_body
-from versehub.modules.accounts.api.blueprint import bp, person, request_meta
+from versehub.core.openapi import Envelope, ErrorEnvelope
+from versehub.modules.accounts.api.blueprint import (
+    AUTH_ERRORS,
+    AUTH_TAG,
+    BODY_ERRORS,
+    SIGNED_IN,
+    bp,
+    person,
+    person_required,
+    request_meta,
+    validated,
+)
 from versehub.modules.accounts.schemas import (
     LoginRequest,
     LoginResponse,
     LogoutRequest,
     PreferencesUpdate,
+    TokenPair,
     UserCreate,
     UserPublic,
 )
+from versehub.modules.accounts.schemas_api import LoggedOut, UserData
 from versehub.modules.accounts.service import sessions, users
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 LOGIN_CHECKS = "versehub.accounts.login_checks"
+TAGS = [AUTH_TAG]
 
 
-@bp.post("/auth/register")
+def access_token_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Guard: the caller used an access token (log out revokes it)."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if person().token_jti is None:
+            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", "Log out needs the access token")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.post(
+    "/auth/register",
+    tags=TAGS,
+    responses={201: Envelope[UserData], 409: ErrorEnvelope, **BODY_ERRORS},
+)
 @auth_limit(login_field="email")
-def register() -> Response:
+@validated
+def register(body: UserCreate) -> Response:
     """Create an account (member role); 201 with the user."""
-    body = parse_body(UserCreate)
     user = users.create(
         email=body.email,
         username=body.username,
@@ -40,11 +75,21 @@ def register() -> Response:
     return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")}, status=201)
 
 
-@bp.post("/auth/login")
+@bp.post(
+    "/auth/login",
+    tags=TAGS,
+    responses={
+        200: Envelope[LoginResponse],
+        401: ErrorEnvelope,
+        403: ErrorEnvelope,
+        423: ErrorEnvelope,
+        **BODY_ERRORS,
+    },
+)
 @auth_limit()
-def login() -> Response:
+@validated
+def login(body: LoginRequest) -> Response:
     """Email or username and password (and a one-time code when 2FA is on) → a token pair."""
-    body = parse_body(LoginRequest)
     user, pair = sessions.login(
         login=body.login,
         password=body.password,
@@ -56,10 +101,20 @@ def login() -> Response:
     return envelope(answer.model_dump(mode="json"))
 
 
-@bp.post("/auth/refresh")
+@bp.post(
+    "/auth/refresh",
+    tags=TAGS,
+    # The bearer token here is the refresh token from login (not an access token).
+    security=[{"bearerAuth": []}],
+    responses={200: Envelope[TokenPair], **AUTH_ERRORS},
+)
 @auth_limit(login_field=None)
 def refresh_token() -> Response:
-    """`Authorization: Bearer <refresh token>` → a new pair; the presented token is spent."""
+    """`Authorization: Bearer <refresh token>` → a new pair; the presented token is spent.
+
+    Send the refresh token (not the access token) as the bearer token. Presenting an
+    already-rotated refresh token again revokes its whole login family (AUTH_TOKEN_REVOKED).
+    """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise APIError("AUTH_REQUIRED", "Send the refresh token as a Bearer token")
@@ -67,14 +122,20 @@ def refresh_token() -> Response:
     return envelope(pair.model_dump(mode="json"))
 
 
-@bp.post("/auth/logout")
+@bp.post(
+    "/auth/logout",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[LoggedOut], **AUTH_ERRORS, **BODY_ERRORS},
+)
 @login_required
-def logout() -> Response:
+@person_required
+@access_token_required
+@validated
+def logout(body: LogoutRequest) -> Response:
     """Revoke the access token used, its login family and an optional `{refresh_token}`."""
     principal = person()
-    if principal.token_jti is None:
-        raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", "Log out needs the access token")
-    body = parse_body(LogoutRequest) if request.content_length else LogoutRequest()
+    assert principal.token_jti is not None  # access_token_required
     expires_at = principal.extra["token_expires_at"]
     family_id = principal.extra["family_id"]
     assert isinstance(expires_at, datetime)
@@ -92,7 +153,12 @@ def logout() -> Response:
     return envelope({"logged_out": True})
 
 
-@bp.post("/auth/logout-all")
+@bp.post(
+    "/auth/logout-all",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[LoggedOut], **AUTH_ERRORS},
+)
 @login_required
 def logout_all() -> Response:
     """End every session and token of the caller on every device."""
@@ -101,7 +167,12 @@ def logout_all() -> Response:
     return envelope({"logged_out": True})
 
 
-@bp.get("/auth/me")
+@bp.get(
+    "/auth/me",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[UserData], **AUTH_ERRORS},
+)
 @login_required
 def get_me() -> Response:
     """The caller's account with preferences (for an API key: its owner)."""
@@ -109,13 +180,17 @@ def get_me() -> Response:
     return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")})
 
 
-@bp.patch("/auth/me/preferences")
+@bp.patch(
+    "/auth/me/preferences",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[UserData], **AUTH_ERRORS, **BODY_ERRORS},
+)
 @login_required
-def update_preferences() -> Response:
+@person_required
+@validated
+def update_preferences(body: PreferencesUpdate) -> Response:
     """Change some accessibility preferences; the others stay."""
     principal = person()
-    changes = parse_body(PreferencesUpdate)
-    user = users.update_preferences(
-        user=users.get_or_404(user_id=principal.user_id), changes=changes
-    )
+    user = users.update_preferences(user=users.get_or_404(user_id=principal.user_id), changes=body)
     return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")})

@@ -7,23 +7,47 @@ from flask import Response
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.errors import APIError
-from versehub.core.validation import parse_body, parse_query
-from versehub.modules.accounts.api.blueprint import bp, person, request_meta
+from versehub.core.openapi import Envelope
+from versehub.modules.accounts.api.blueprint import (
+    API_KEYS_TAG,
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    SIGNED_IN,
+    bp,
+    person,
+    person_required,
+    request_meta,
+    validated,
+)
 from versehub.modules.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
     ApiKeysQuery,
 )
+from versehub.modules.accounts.schemas_api import (
+    ApiKeyCreatedData,
+    ApiKeyData,
+    ApiKeyList,
+    ApiKeyPath,
+)
 from versehub.modules.accounts.service import api_keys, users
 
+TAGS = [API_KEYS_TAG]
 
-@bp.post("/auth/api-keys")
+
+@bp.post(
+    "/auth/api-keys",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={201: Envelope[ApiKeyCreatedData], **AUTH_ERRORS, **BODY_ERRORS},
+)
 @login_required
-def create_api_key() -> Response:
+@person_required
+@validated
+def create_api_key(body: ApiKeyCreate) -> Response:
     """Create a key; the response is the only time the key is shown."""
     principal = person()
-    body = parse_body(ApiKeyCreate)
     owner = users.get_or_404(user_id=body.user_id or principal.user_id)
     row, key = api_keys.create(
         owner=owner,
@@ -38,12 +62,18 @@ def create_api_key() -> Response:
     return envelope({"api_key": created.model_dump(mode="json")}, status=201)
 
 
-@bp.get("/auth/api-keys")
+@bp.get(
+    "/auth/api-keys",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[ApiKeyList], **AUTH_ERRORS},
+)
 @login_required
-def list_api_keys() -> Response:
+@person_required
+@validated
+def list_api_keys(query: ApiKeysQuery) -> Response:
     """The caller's keys without secrets (admins: `?user_id=` for someone else's)."""
     principal = person()
-    query = parse_query(ApiKeysQuery)
     user_id = principal.user_id
     if query.user_id is not None and query.user_id != principal.user_id:
         if "admin" not in principal.roles:
@@ -54,13 +84,20 @@ def list_api_keys() -> Response:
     return list_envelope(items, {"total": len(items)})
 
 
-@bp.delete("/auth/api-keys/<int:key_id>")
+@bp.delete(
+    "/auth/api-keys/<int:key_id>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS},
+)
 @login_required
-def revoke_api_key(key_id: int) -> Response:
+@person_required
+@validated
+def revoke_api_key(path: ApiKeyPath) -> Response:
     """Revoke a key at once (it stays listed with `revoked_at`)."""
     principal = person()
     row = api_keys.revoke(
-        key_id=key_id,
+        key_id=path.key_id,
         actor_id=principal.user_id,
         actor_is_admin="admin" in principal.roles,
         meta=request_meta(),

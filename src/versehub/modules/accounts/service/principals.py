@@ -9,6 +9,22 @@ from versehub.modules.accounts.service.tokens import Claims
 
 def for_token(*, user: User, claims: Claims) -> Principal:
     """A person calling with an access token (not scope-limited)."""
+    return for_person(
+        user=user,
+        token_jti=claims.jti,
+        extra={"family_id": claims.fam, "token_expires_at": claims.expires_at},
+    )
+
+
+def for_session(*, user: User) -> Principal:
+    """A person signed in to the web pages (session cookie): the same Principal, no token."""
+    return for_person(user=user, extra={"session": True})
+
+
+def for_person(
+    *, user: User, token_jti: str | None = None, extra: dict[str, object] | None = None
+) -> Principal:
+    """A person (not scope-limited), however they authenticated."""
     return Principal(
         kind="user",
         user_id=user.id,
@@ -17,8 +33,8 @@ def for_token(*, user: User, claims: Claims) -> Principal:
         modules_granted=user.modules_granted,
         modules_denied=user.modules_denied,
         email_verified=user.email_verified,
-        token_jti=claims.jti,
-        extra={"family_id": claims.fam, "token_expires_at": claims.expires_at},
+        token_jti=token_jti,
+        extra=extra or {},
     )
 
 

@@ -60,6 +60,24 @@ def login(
     checks: Sequence[LoginCheck] = (),
 ) -> tuple[User, TokenPair]:
     """Check credentials (and lockout, and the second factor) and start a token family."""
+    user = authenticate(login=login, password=password, otp=otp, meta=meta, checks=checks)
+    pair = tokens.issue_pair(user=user, now=utcnow())
+    db.session.commit()
+    return user, pair
+
+
+def authenticate(
+    *,
+    login: str,
+    password: str,
+    otp: str | None,
+    meta: RequestMeta,
+    checks: Sequence[LoginCheck] = (),
+) -> User:
+    """Check credentials, lockout and the second factor; record the login (commits, publishes).
+
+    The API login adds a token pair; the web login (accounts.web) a session cookie instead.
+    """
     now = utcnow()
     user = users.get_by_login(login=login)
     key = lockout.key_for_user(user.id) if user else lockout.key_for_unknown(users.login_key(login))
@@ -100,13 +118,12 @@ def login(
         user.password_hash = passwords.hash_password(password)
     lockout.record_success(key=key)
     user.last_login_at = now
-    pair = tokens.issue_pair(user=user, now=now)
     db.session.commit()
     publish("user.login", user_id=user.id)
     events.publish_security(
         events.LOGIN_SUCCEEDED, meta=meta, actor_id=user.id, target=f"user:{user.id}"
     )
-    return user, pair
+    return user
 
 
 def refresh(*, token: str, meta: RequestMeta) -> TokenPair:

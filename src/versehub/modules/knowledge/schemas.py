@@ -1,0 +1,209 @@
+"""Wire shapes of the knowledge module (inputs forbid unknown fields; outputs read ORM rows)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from versehub.modules.knowledge.models import (
+    CATEGORY_NAME_MAX,
+    SLUG_MAX,
+    SUMMARY_MAX,
+    TAG_MAX,
+    TITLE_MAX,
+)
+
+CONTENT_MAX = 200_000
+QUERY_MAX = 500
+MAX_TAGS = 20
+PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
+
+Sort = Literal["relevance", "newest", "title"]
+DateField = Literal["created", "published"]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX)]
+Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
+TagInput = Annotated[str, Field(max_length=TAG_MAX * 4)]
+SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class EntryCreate(_Input):
+    """A new entry; the slug is generated from the title unless given."""
+
+    title: Title
+    content: Content
+    summary: Summary = ""
+    plain_language: Content | None = None
+    category: SlugInput | None = None
+    tags: list[TagInput] = Field(default_factory=list, max_length=MAX_TAGS)
+    is_public: bool = True
+    slug: SlugInput | None = None
+
+
+class EntryUpdate(_Input):
+    """Changed fields of an entry; `version` (when given) must match the stored one."""
+
+    title: Title | None = None
+    content: Content | None = None
+    summary: Summary | None = None
+    plain_language: Content | None = None
+    category: SlugInput | None = None
+    tags: list[TagInput] | None = Field(default=None, max_length=MAX_TAGS)
+    is_public: bool | None = None
+    version: int | None = None
+
+
+class EntryTransition(_Input):
+    """A workflow move: the target state and the version the caller saw."""
+
+    to: Literal["draft", "in_review", "published", "archived"]
+    version: int | None = None
+
+
+class CategoryCreate(_Input):
+    """A new category; `colour` is `#rrggbb` with an AA-contrast text colour."""
+
+    name: Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX)]
+    colour: Annotated[str, Field(min_length=1, max_length=20)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+
+
+class CategoryPublic(_Output):
+    """A category as shown to everyone."""
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    colour: str
+    text_colour: str
+
+
+class TagPublic(_Output):
+    """A tag."""
+
+    id: int
+    name: str
+
+
+class SignVideo(BaseModel):
+    """A sign-language rendition of an entry, supplied by a registered provider."""
+
+    model_config = ConfigDict(extra="allow")
+
+    language: str
+    url: str
+    captions_url: str | None = None
+
+
+def _tag_names(value: Any) -> Any:
+    # ORM rows carry Tag objects; the wire carries their names.
+    if isinstance(value, list):
+        return [getattr(v, "name", v) for v in value]
+    return value
+
+
+TagNames = Annotated[list[str], BeforeValidator(_tag_names)]
+
+
+class EntrySummary(_Output):
+    """An entry in a list or search result (no bodies); `highlight` is safe HTML."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    status: str
+    version: int
+    is_public: bool
+    reading_level: int
+    category: CategoryPublic | None
+    tags: TagNames
+    author_id: int | None
+    author_username: str | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    score: float | None = None
+    highlight: str | None = None
+
+
+class EntryPublic(EntrySummary):
+    """A whole entry: Markdown as written, its sanitised HTML and accessibility extras."""
+
+    content: str
+    content_html: str
+    plain_language: str | None
+    plain_language_html: str | None
+    plain_language_reading_level: int | None
+    sign_videos: list[SignVideo] = Field(default_factory=list)
+
+
+class RevisionPublic(_Output):
+    """One stored revision of an entry."""
+
+    id: int
+    entry_id: int
+    number: int
+    user_id: int | None
+    created_at: datetime
+    changed_fields: list[str]
+    snapshot: dict[str, Any]
+    restored_from: int | None
+
+
+class ListQuery(_Input):
+    """Filters, sort and paging of the entry list (`q` makes it a search)."""
+
+    q: Annotated[str, Field(max_length=QUERY_MAX)] | None = None
+    category: SlugInput | None = None
+    tag: TagInput | None = None
+    author: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    status: Literal["draft", "in_review", "published", "archived"] | None = None
+    max_reading_level: Annotated[int, Field(ge=1, le=5)] | None = None
+    date_field: DateField = "created"
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: Sort | None = None
+    per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = PER_PAGE_DEFAULT
+    cursor: Annotated[str, Field(max_length=1000)] | None = None
+    page: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_paging_style(self) -> ListQuery:
+        if self.cursor is not None and self.page is not None:
+            raise ValueError("give either cursor or page, not both")
+        return self
+
+    @property
+    def effective_sort(self) -> Sort:
+        """Relevance when searching (unless asked otherwise); newest otherwise."""
+        if self.sort == "relevance" and not self.q:
+            return "newest"
+        return self.sort or ("relevance" if self.q else "newest")
+
+
+class SearchQuery(ListQuery):
+    """A search: like the list, with a required query."""
+
+    q: Annotated[str, Field(min_length=1, max_length=QUERY_MAX)]
+
+
+class EntryPage(BaseModel):
+    """One page of entries; `next_cursor` continues a cursor walk, `page` an offset walk."""
+
+    items: list[EntrySummary]
+    per_page: int
+    next_cursor: str | None = None
+    page: int | None = None
+    has_more: bool = False

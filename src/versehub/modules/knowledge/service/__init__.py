@@ -1,0 +1,1 @@
+"""Service functions of the knowledge module (REST, GraphQL, CLI and jobs call these)."""

@@ -1,0 +1,213 @@
+"""Listing and full-text search of entries: one API, SQLite FTS5 or PostgreSQL tsvector below.
+
+User text never becomes query syntax on SQLite: it is split into words and each word is sent as
+a quoted FTS5 phrase (implicit AND), so `"`, `*`, `NEAR(`, `AND OR NOT`, `^` and `:` are plain
+text. PostgreSQL's `websearch_to_tsquery` is tolerant of any input by design. Highlights are
+produced with private-use sentinel characters, then the text is HTML-escaped and only the
+sentinels become <mark> tags: stored text is never trusted as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy.sql.expression import ColumnClause, Subquery
+
+from versehub.core.auth import Principal
+from versehub.core.errors import APIError
+from versehub.core.modules import Health
+from versehub.extensions import db
+from versehub.modules.accounts.models import User
+from versehub.modules.accounts.service.users import username_key
+from versehub.modules.knowledge.models import FTS_TABLE, SEARCH_VECTOR, Category, Entry, Tag
+from versehub.modules.knowledge.schemas import EntryPage, EntrySummary, ListQuery, Sort
+from versehub.modules.knowledge.service import cursors, permissions
+from versehub.modules.knowledge.service import tags as tag_service
+from versehub.modules.knowledge.service.rendering import highlight
+
+START, STOP = "\ue000", "\ue001"
+MAX_TERMS = 32
+MAX_QUERY_CHARS = 500
+# FTS5 column weights: title, summary, content, plain_language, tags_text.
+BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
+PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
+PG_HEADLINE_OPTIONS = (
+    f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=10, MaxFragments=2, "
+    'FragmentDelimiter=" … "'
+)
+_WORDS = re.compile(r"\w+")
+
+
+def clean_query(q: str | None) -> str:
+    """Text safe to send to any driver: no NUL, no lone surrogates, bounded length."""
+    if not q:
+        return ""
+    text = q.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
+    return text[:MAX_QUERY_CHARS].strip()
+
+
+def fts5_query(q: str) -> str | None:
+    """An FTS5 MATCH string of quoted words (None when `q` has no words)."""
+    words = _WORDS.findall(q)[:MAX_TERMS]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words) or None
+
+
+def _sqlite_source(q: str) -> Subquery | None:
+    match = fts5_query(q)
+    if match is None:
+        return None
+    fts = table(FTS_TABLE, sql_column("rowid"))
+    ref: ColumnClause[Any] = literal_column(FTS_TABLE)
+    score = -func.bm25(ref, *BM25_WEIGHTS)
+    snippet = func.snippet(ref, -1, START, STOP, "…", 24)
+    return (
+        select(fts.c.rowid.label("id"), score.label("score"), snippet.label("highlight"))
+        .where(ref.op("MATCH")(match))
+        .subquery("hits")
+    )
+
+
+def _postgres_source(q: str) -> Subquery | None:
+    if not _WORDS.search(q):
+        return None
+    vector: ColumnClause[Any] = literal_column(f"entries.{SEARCH_VECTOR}")
+    tsquery = func.websearch_to_tsquery(PG_CONFIG, q)
+    text = func.concat_ws(" ", Entry.title, Entry.summary, Entry.content, Entry.plain_language)
+    headline = func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS)
+    return (
+        select(
+            Entry.id.label("id"),
+            func.ts_rank_cd(vector, tsquery).label("score"),
+            headline.label("highlight"),
+        )
+        .where(vector.op("@@")(tsquery))
+        .subquery("hits")
+    )
+
+
+def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.category:
+        slug = select(Category.id).where(Category.slug == query.category).scalar_subquery()
+        where.append(Entry.category_id == slug)
+    if query.tag:
+        try:
+            name = tag_service.normalise(query.tag)
+        except APIError:  # no entry can carry an invalid tag
+            return [false()]
+        where.append(Entry.tags.any(Tag.name == name))
+    if query.author:
+        if query.author.isdecimal():
+            where.append(Entry.author_id == int(query.author))
+        else:
+            key = username_key(query.author.strip())
+            where.append(
+                Entry.author_id == select(User.id).where(User.username_key == key).scalar_subquery()
+            )
+    if query.status:
+        where.append(Entry.status == query.status)
+    if query.max_reading_level:
+        where.append(Entry.reading_level <= query.max_reading_level)
+    stamp = Entry.published_at if query.date_field == "published" else Entry.created_at
+    if query.date_from:
+        where.append(stamp >= datetime.combine(query.date_from, time(), UTC))
+    if query.date_to:
+        where.append(stamp < datetime.combine(query.date_to + timedelta(days=1), time(), UTC))
+    return where
+
+
+def _sort_key(sort: Sort, hits: Subquery | None) -> tuple[ColumnElement[Any], bool]:
+    """The sort's key column and whether it runs descending (ties broken by id likewise)."""
+    if sort == "relevance" and hits is not None:
+        return hits.c.score, True
+    if sort == "title":
+        # Case-insensitive; the database computes the key, so cursors compare like the sort.
+        return func.lower(Entry.title), False
+    return Entry.created_at.expression, True
+
+
+def _after(key: ColumnElement[Any], desc: bool, cursor: cursors.Cursor) -> ColumnElement[bool]:
+    if desc:
+        return or_(key < cursor.key, and_(key == cursor.key, Entry.id < cursor.id))
+    return or_(key > cursor.key, and_(key == cursor.key, Entry.id > cursor.id))
+
+
+def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
+    """Entries the viewer may read, filtered, sorted and paged (a search when `query.q`)."""
+    q = clean_query(query.q)
+    sort = query.effective_sort
+    if not q and sort == "relevance":  # the query held nothing searchable once cleaned
+        sort = "newest"
+    hits: Subquery | None = None
+    stmt: Select[Any] = select(Entry)
+    if q:
+        source = _sqlite_source if db.engine.dialect.name == "sqlite" else _postgres_source
+        hits = source(q)
+        if hits is None:  # nothing searchable in the text (only punctuation)
+            return EntryPage(items=[], per_page=query.per_page, page=query.page)
+        stmt = select(Entry, hits.c.score, hits.c.highlight).join(hits, hits.c.id == Entry.id)
+    key, desc = _sort_key(sort, hits)
+    stmt = stmt.add_columns(key.label("sort_key"))
+    stmt = stmt.where(permissions.visible_clause(viewer), *_filters(query))
+    if query.cursor:
+        stmt = stmt.where(_after(key, desc, cursors.decode(query.cursor, sort=sort)))
+    order = (key.desc(), Entry.id.desc()) if desc else (key.asc(), Entry.id.asc())
+    stmt = stmt.order_by(*order).limit(query.per_page + 1)
+    if query.page:
+        stmt = stmt.offset((query.page - 1) * query.per_page)
+    rows = db.session.execute(stmt).all()
+    has_more = len(rows) > query.per_page
+    rows = rows[: query.per_page]
+    items = [_summary(row, searching=hits is not None) for row in rows]
+    next_cursor = None
+    if has_more and not query.page and rows:
+        last = rows[-1]
+        next_cursor = cursors.encode(cursors.Cursor(sort=sort, key=last.sort_key, id=last[0].id))
+    return EntryPage(
+        items=items,
+        per_page=query.per_page,
+        next_cursor=next_cursor,
+        page=query.page,
+        has_more=has_more,
+    )
+
+
+def search(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
+    """Full-text search (relevance first unless another sort is asked for)."""
+    return list_(query=query, viewer=viewer)
+
+
+def _summary(row: Any, *, searching: bool) -> EntrySummary:
+    summary = EntrySummary.model_validate(row[0])
+    if searching:
+        summary.score = float(row.score)
+        summary.highlight = highlight(row.highlight or "", start=START, stop=STOP)
+    return summary
+
+
+def health() -> Health:
+    """Whether this backend's search structure (FTS5 table or tsvector column) is in place."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    probe = (
+        "SELECT rowid FROM entries_fts LIMIT 0"
+        if sqlite
+        else "SELECT search_vector FROM entries LIMIT 0"
+    )
+    with db.engine.connect() as conn:
+        conn.execute(text(probe))  # raises (→ "fail") when the migration has not run
+    return Health("ok", {"search": "fts5" if sqlite else "tsvector"})

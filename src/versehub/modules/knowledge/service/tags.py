@@ -1,0 +1,65 @@
+"""Tags: normalised names, created on first use."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from versehub.core.errors import APIError, field_error
+from versehub.extensions import db
+from versehub.modules.knowledge.models import TAG_MAX, Tag, entry_tags
+
+TAG_MIN = 1
+_SPACES = re.compile(r"\s+")
+_DASHES = re.compile(r"-{2,}")
+
+
+def normalise(raw: str) -> str:
+    """NFKC, case-folded, trimmed, inner whitespace as '-'; VAL_INVALID when empty or too long."""
+    # NFKC again after casefold: folding can produce text NFKC would change (idempotence).
+    name = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold()).strip()
+    name = _DASHES.sub("-", _SPACES.sub("-", name))
+    if not TAG_MIN <= len(name) <= TAG_MAX:
+        raise APIError(
+            "VAL_INVALID",
+            errors=[field_error("tags", f"A tag must be {TAG_MIN}-{TAG_MAX} characters")],
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise APIError(
+            "VAL_INVALID", errors=[field_error("tags", "A tag cannot hold control characters")]
+        )
+    return name
+
+
+def get_by_name(*, name: str) -> Tag | None:
+    """A tag by (any spelling of) its name."""
+    return db.session.scalars(select(Tag).where(Tag.name == normalise(name))).one_or_none()
+
+
+def resolve(*, names: Iterable[str]) -> list[Tag]:
+    """Tags for `names` (normalised, de-duplicated), creating the missing ones (no commit)."""
+    wanted = sorted({normalise(n) for n in names})
+    if not wanted:
+        return []
+    found = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    for name in wanted:
+        if name not in found:
+            found[name] = Tag(name=name)
+            db.session.add(found[name])
+    return [found[name] for name in wanted]
+
+
+def list_(*, limit: int = 100) -> list[tuple[Tag, int]]:
+    """Tags with how many entries carry each, most used first."""
+    uses = func.count(entry_tags.c.entry_id)
+    rows = db.session.execute(
+        select(Tag, uses)
+        .outerjoin(entry_tags, entry_tags.c.tag_id == Tag.id)
+        .group_by(Tag.id)
+        .order_by(uses.desc(), Tag.name)
+        .limit(limit)
+    ).all()
+    return [(tag, int(count)) for tag, count in rows]
