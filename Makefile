@@ -24,6 +24,7 @@ migrate: .venv
 	$(BIN)/versehub db upgrade
 
 run: migrate
+	$(BIN)/versehub demo --if-empty
 	$(BIN)/versehub run --host $(HOST) --port $(PORT)
 
 # A separate job worker (scaled-out path; `make run` already has one inside).

@@ -1,0 +1,146 @@
+"""The knowledge blueprint and what its routes share: guards, ETags and the entry answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar, get_type_hints
+
+from flask import Response, request
+from flask_openapi3.models.tag import Tag
+from flask_openapi3.types import ResponseDict
+from pydantic import BaseModel, ValidationError
+from werkzeug.http import parse_etags
+
+from versehub.core.auth import current_principal, require_scope
+from versehub.core.envelope import envelope
+from versehub.core.errors import APIError
+from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
+from versehub.core.validation import invalid
+from versehub.modules.accounts.api.blueprint import validated as validated_request
+from versehub.modules.knowledge.api.models import EntryData
+from versehub.modules.knowledge.models import Entry
+from versehub.modules.knowledge.service import entries
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+READ_SCOPE, WRITE_SCOPE = "entries:read", "entries:write"
+
+bp = api_blueprint("knowledge", __name__, url_prefix="/api/v1", tag="knowledge")
+bp.abp_tags = []
+# Entries hold up to 200 000 characters of content plus a plain-language version.
+bp.max_content_length = 2 * 1024 * 1024  # type: ignore[attr-defined]
+
+ENTRIES_TAG = Tag(name="entries", description="Knowledge entries, revisions and the workflow.")
+TAXONOMY_TAG = Tag(name="categories-tags", description="Categories and tags of entries.")
+SEARCH_TAG = Tag(name="search", description="Full-text search of entries.")
+
+SIGNED_IN = AUTHENTICATED
+# Reads are open to anonymous callers; a token or API key (with entries:read) may be sent.
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, *AUTHENTICATED]
+AUTH_ERRORS: ResponseDict = {401: ErrorEnvelope, 403: ErrorEnvelope}
+BODY_ERRORS: ResponseDict = {413: ErrorEnvelope}
+CONFLICT: ResponseDict = {409: ErrorEnvelope}
+NOT_MODIFIED: ResponseDict = {304: None}
+
+_ETAG = re.compile(r"e(\d+)-v(\d+)")
+
+
+def read_access(view: Callable[P, R]) -> Callable[P, R]:
+    """Guard: anonymous callers may read; an API key needs `entries:read`."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        principal = current_principal()
+        if principal is not None and not principal.has_scope(READ_SCOPE):
+            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", details={"required_scope": READ_SCOPE})
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def signed_in_read(view: Callable[P, R]) -> Callable[P, R]:
+    """Guard: a signed-in caller (an API key needs `entries:read`)."""
+    return require_scope(READ_SCOPE)(view)
+
+
+def write_access(view: Callable[P, R]) -> Callable[P, R]:
+    """Guard: a signed-in caller (an API key needs `entries:write`)."""
+    return require_scope(WRITE_SCOPE)(view)
+
+
+def validated(view: Callable[P, R]) -> Callable[P, R]:
+    """Accounts' `validated` (path, query, body after the guards), plus a `header` model."""
+    header_model: type[BaseModel] | None = get_type_hints(view).get("header")
+    inner = validated_request(view)
+    if header_model is None:
+        return inner
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            kwargs["header"] = header_model.model_validate(dict(request.headers))
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        return inner(*args, **kwargs)
+
+    wrapper.__delay_validate_request__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def etag_of(entry: Entry) -> str:
+    """The strong ETag of an entry's current version."""
+    return f'"e{entry.id}-v{entry.version}"'
+
+
+def not_modified(entry: Entry, if_none_match: str | None) -> Response | None:
+    """A 304 when `If-None-Match` names the entry's current ETag (or `*`), compared weakly."""
+    if not if_none_match:
+        return None
+    tags = parse_etags(if_none_match)
+    if tags.star_tag or tags.contains_weak(etag_of(entry).strip('"')):
+        response = Response(status=304)
+        response.headers["ETag"] = etag_of(entry)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    return None
+
+
+def expected_version(
+    entry_id: int, if_match: str | None, body_version: int | None = None
+) -> int | None:
+    """The version the caller saw: from `If-Match` when sent (it wins over a body `version`).
+
+    `If-Match: *` only asks that the entry exists. Any other value that is not a strong ETag
+    of this entry is stale by definition and answers RES_CONFLICT.
+    """
+    if if_match is None:
+        return body_version
+    tags = parse_etags(if_match)
+    if tags.star_tag:
+        return body_version
+    for tag in sorted(tags.as_set()):
+        found = _ETAG.fullmatch(tag)
+        if found and int(found.group(1)) == entry_id:
+            return int(found.group(2))
+    raise APIError(
+        "RES_CONFLICT",
+        "If-Match does not name a version of this entry",
+        details={"if_match": if_match[:200]},
+    )
+
+
+def entry_response(entry: Entry, *, status: int = 200) -> Response:
+    """The entry envelope with its ETag."""
+    viewer = current_principal()
+    data = EntryData(
+        entry=entries.present(entry),
+        allowed_transitions=entries.allowed_moves(entry=entry, viewer=viewer),
+    )
+    return envelope(
+        data.model_dump(mode="json"),
+        status=status,
+        headers={"ETag": etag_of(entry), "Cache-Control": "private, no-cache"},
+    )

@@ -1,0 +1,193 @@
+"""`/api/v1/entries/{entry_id}`: read, change, delete, move through the workflow, revisions.
+
+Every answer about one entry carries a strong `ETag` (`"e{id}-v{version}"`). `GET` with a
+matching `If-None-Match` answers 304 without a body. `PATCH`, `DELETE`, transitions and restores
+accept `If-Match`: a stale or foreign ETag answers 409 RES_CONFLICT, and `If-Match` takes
+precedence over a `version` in the body when both are sent.
+"""
+
+from __future__ import annotations
+
+from flask import Response
+
+from versehub.core.auth import current_principal
+from versehub.core.envelope import envelope, list_envelope
+from versehub.core.openapi import Envelope
+from versehub.modules.knowledge.api.common import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    CONFLICT,
+    ENTRIES_TAG,
+    NOT_MODIFIED,
+    OPTIONAL_AUTH,
+    SIGNED_IN,
+    bp,
+    entry_response,
+    expected_version,
+    not_modified,
+    read_access,
+    signed_in_read,
+    validated,
+    write_access,
+)
+from versehub.modules.knowledge.api.models import (
+    EntryEnvelope,
+    EntryPath,
+    IfMatchHeader,
+    IfNoneMatchHeader,
+    RevisionData,
+    RevisionList,
+    RevisionPath,
+)
+from versehub.modules.knowledge.schemas import (
+    EntryCreate,
+    EntryTransition,
+    EntryUpdate,
+    RevisionPublic,
+)
+from versehub.modules.knowledge.service import entries, revisions
+
+TAGS = [ENTRIES_TAG]
+IF_MATCH = (
+    " Send `If-Match` with the entry's ETag to guard against lost updates (a stale one answers "
+    "409 RES_CONFLICT; it takes precedence over a body `version`)."
+)
+
+
+@bp.post(
+    "/entries",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={201: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
+)
+@write_access
+@validated
+def create_entry(body: EntryCreate) -> Response:
+    """Write a new draft (any signed-in person; API keys need `entries:write`); 201 + ETag."""
+    entry = entries.create(data=body, viewer=current_principal())
+    return entry_response(entry, status=201)
+
+
+@bp.get(
+    "/entries/<int:entry_id>",
+    tags=TAGS,
+    security=OPTIONAL_AUTH,
+    responses={200: EntryEnvelope, **NOT_MODIFIED, **AUTH_ERRORS},
+)
+@read_access
+@validated
+def get_entry(path: EntryPath, header: IfNoneMatchHeader) -> Response:
+    """One entry (published public ones for everyone; 404 for what the caller may not see).
+
+    Answers with an `ETag`; send it back as `If-None-Match` to get 304 while it is unchanged.
+    API keys need `entries:read`.
+    """
+    entry = entries.get(entry_id=path.entry_id, viewer=current_principal())
+    return not_modified(entry, header.if_none_match) or entry_response(entry)
+
+
+@bp.patch(
+    "/entries/<int:entry_id>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    description="Change fields of an entry (author or editor)." + IF_MATCH,
+    responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
+)
+@write_access
+@validated
+def update_entry(path: EntryPath, header: IfMatchHeader, body: EntryUpdate) -> Response:
+    """Change an entry."""
+    version = expected_version(path.entry_id, header.if_match, body.version)
+    data = body.model_copy(update={"version": version})
+    entry = entries.update(entry_id=path.entry_id, data=data, viewer=current_principal())
+    return entry_response(entry)
+
+
+@bp.delete(
+    "/entries/<int:entry_id>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    description="Delete an entry for good, with its revisions (author or editor)." + IF_MATCH,
+    responses={200: Envelope[None], **AUTH_ERRORS, **CONFLICT},
+)
+@write_access
+@validated
+def delete_entry(path: EntryPath, header: IfMatchHeader) -> Response:
+    """Delete an entry."""
+    entries.delete(
+        entry_id=path.entry_id,
+        viewer=current_principal(),
+        expected_version=expected_version(path.entry_id, header.if_match),
+    )
+    return envelope(None, message="Entry deleted")
+
+
+@bp.post(
+    "/entries/<int:entry_id>/transitions",
+    tags=TAGS,
+    security=SIGNED_IN,
+    description="Move an entry through the workflow (draft → in_review → published → "
+    "archived; authors submit their own drafts, editors do the rest). An illegal move answers "
+    "409 RES_CONFLICT." + IF_MATCH,
+    responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
+)
+@write_access
+@validated
+def transition_entry(path: EntryPath, header: IfMatchHeader, body: EntryTransition) -> Response:
+    """Change an entry's status."""
+    entry = entries.change_status(
+        entry_id=path.entry_id,
+        to=body.to,
+        viewer=current_principal(),
+        expected_version=expected_version(path.entry_id, header.if_match, body.version),
+    )
+    return entry_response(entry)
+
+
+@bp.get(
+    "/entries/<int:entry_id>/revisions",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[RevisionList], **AUTH_ERRORS},
+)
+@signed_in_read
+@validated
+def list_revisions(path: EntryPath) -> Response:
+    """An entry's revisions, newest first (author or editor; API keys need `entries:read`)."""
+    rows = revisions.list_(entry_id=path.entry_id, viewer=current_principal())
+    items = [RevisionPublic.model_validate(r).model_dump(mode="json") for r in rows]
+    return list_envelope(items, {"total": len(items)})
+
+
+@bp.get(
+    "/entries/<int:entry_id>/revisions/<int:number>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[RevisionData], **AUTH_ERRORS},
+)
+@signed_in_read
+@validated
+def get_revision(path: RevisionPath) -> Response:
+    """One revision by number (author or editor)."""
+    row = revisions.get(entry_id=path.entry_id, number=path.number, viewer=current_principal())
+    return envelope({"revision": RevisionPublic.model_validate(row).model_dump(mode="json")})
+
+
+@bp.post(
+    "/entries/<int:entry_id>/revisions/<int:number>/restore",
+    tags=TAGS,
+    security=SIGNED_IN,
+    description="Bring back a revision's content as a new revision (author or editor)." + IF_MATCH,
+    responses={200: EntryEnvelope, **AUTH_ERRORS, **CONFLICT},
+)
+@write_access
+@validated
+def restore_revision(path: RevisionPath, header: IfMatchHeader) -> Response:
+    """Restore a revision."""
+    entry = entries.restore_revision(
+        entry_id=path.entry_id,
+        number=path.number,
+        viewer=current_principal(),
+        expected_version=expected_version(path.entry_id, header.if_match),
+    )
+    return entry_response(entry)

@@ -1,0 +1,141 @@
+"""`/api/v1/entries` (list and create are split: create lives with the entry routes),
+`/api/v1/search`, `/api/v1/categories` and `/api/v1/tags`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from versehub.core.auth import current_principal, require_role
+from versehub.core.envelope import envelope, list_envelope
+from versehub.core.openapi import Envelope
+from versehub.modules.knowledge.api.common import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    CONFLICT,
+    ENTRIES_TAG,
+    OPTIONAL_AUTH,
+    SEARCH_TAG,
+    SIGNED_IN,
+    TAXONOMY_TAG,
+    bp,
+    read_access,
+    validated,
+    write_access,
+)
+from versehub.modules.knowledge.api.models import (
+    CategoryData,
+    CategoryList,
+    EntryList,
+    TagList,
+)
+from versehub.modules.knowledge.schemas import (
+    CategoryCreate,
+    CategoryPublic,
+    EntryPage,
+    ListQuery,
+    SearchQuery,
+    TagPublic,
+)
+from versehub.modules.knowledge.service import categories, search
+from versehub.modules.knowledge.service import tags as tag_service
+
+LIST_DOC = (
+    "Filters: `category` (slug), `tag`, `author` (id or username), `status`, "
+    "`max_reading_level` (1-5), `date_field`/`date_from`/`date_to`. `sort` is `relevance` "
+    "(default with `q`), `newest` (default otherwise) or `title`. Page with `per_page` (1-100, "
+    "default 20) and either `cursor` (the previous page's `pagination.next_cursor`) or `page`. "
+    "Anonymous callers see published public entries; signed-in people also their own; editors "
+    "everything. API keys need `entries:read`."
+)
+
+
+class TagsQuery(BaseModel):
+    """How many tags to list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=100)] = 100
+
+
+def _page(page: EntryPage) -> Response:
+    items = [item.model_dump(mode="json") for item in page.items]
+    pagination = page.model_dump(mode="json", exclude={"items"})
+    return list_envelope(items, pagination)
+
+
+@bp.get(
+    "/entries",
+    tags=[ENTRIES_TAG],
+    security=OPTIONAL_AUTH,
+    description="List entries (a full-text search when `q` is given). " + LIST_DOC,
+    responses={200: Envelope[EntryList], **AUTH_ERRORS},
+)
+@read_access
+@validated
+def list_entries(query: ListQuery) -> Response:
+    """List or search entries."""
+    return _page(search.list_(query=query, viewer=current_principal()))
+
+
+@bp.get(
+    "/search",
+    tags=[SEARCH_TAG],
+    security=OPTIONAL_AUTH,
+    description="Full-text search of entries (`q` required; any text is safe: it is never "
+    "query syntax). Items carry `score` and a safe-HTML `highlight`. " + LIST_DOC,
+    responses={200: Envelope[EntryList], **AUTH_ERRORS},
+)
+@read_access
+@validated
+def search_entries(query: SearchQuery) -> Response:
+    """Search entries."""
+    return _page(search.search(query=query, viewer=current_principal()))
+
+
+@bp.get(
+    "/categories",
+    tags=[TAXONOMY_TAG],
+    security=OPTIONAL_AUTH,
+    responses={200: Envelope[CategoryList], **AUTH_ERRORS},
+)
+@read_access
+def list_categories() -> Response:
+    """Every category, by name."""
+    items = [CategoryPublic.model_validate(c).model_dump(mode="json") for c in categories.list_()]
+    return list_envelope(items, {"total": len(items)})
+
+
+@bp.post(
+    "/categories",
+    tags=[TAXONOMY_TAG],
+    security=SIGNED_IN,
+    responses={201: Envelope[CategoryData], **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
+)
+@write_access
+@require_role("editor")
+@validated
+def create_category(body: CategoryCreate) -> Response:
+    """Create a category (editors; API keys need `entries:write`); 201."""
+    category = categories.create(data=body, viewer=current_principal())
+    data = {"category": CategoryPublic.model_validate(category).model_dump(mode="json")}
+    return envelope(data, status=201)
+
+
+@bp.get(
+    "/tags",
+    tags=[TAXONOMY_TAG],
+    security=OPTIONAL_AUTH,
+    responses={200: Envelope[TagList], **AUTH_ERRORS},
+)
+@read_access
+@validated
+def list_tags(query: TagsQuery) -> Response:
+    """Tags with how many entries carry each, most used first."""
+    items = [
+        {**TagPublic.model_validate(tag).model_dump(mode="json"), "entries": uses}
+        for tag, uses in tag_service.list_(limit=query.limit)
+    ]
+    return list_envelope(items, {"total": len(items)})
