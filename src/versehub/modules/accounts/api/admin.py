@@ -6,7 +6,7 @@ from flask import Response
 from flask_openapi3.types import ResponseDict
 
 from versehub.core.auth import Principal, require_principal, require_role, require_scope
-from versehub.core.envelope import envelope, list_envelope
+from versehub.core.envelope import list_envelope
 from versehub.core.modules import get_registry
 from versehub.core.openapi import Envelope
 from versehub.modules.accounts.api.blueprint import (
@@ -16,9 +16,9 @@ from versehub.modules.accounts.api.blueprint import (
     SIGNED_IN,
     bp,
     request_meta,
+    user_envelope,
     validated,
 )
-from versehub.modules.accounts.models import User
 from versehub.modules.accounts.schemas import (
     AuditEventPublic,
     AuditQuery,
@@ -39,10 +39,6 @@ from versehub.modules.accounts.service import access, audit, pages, users
 
 TAGS = [ADMIN_TAG]
 USER_ANSWER: ResponseDict = {200: Envelope[UserData], **AUTH_ERRORS}
-
-
-def _user_envelope(user: User) -> Response:
-    return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")})
 
 
 def _admin() -> Principal:
@@ -84,7 +80,7 @@ def update_user_status(path: UserPath, body: UserStatusUpdate) -> Response:
         actor_id=_admin().user_id,
         meta=request_meta(),
     )
-    return _user_envelope(user)
+    return user_envelope(user)
 
 
 @bp.patch(
@@ -104,7 +100,7 @@ def update_user_roles(path: UserPath, body: RolesUpdate) -> Response:
         actor_id=_admin().user_id,
         meta=request_meta(),
     )
-    return _user_envelope(user)
+    return user_envelope(user)
 
 
 def _known_modules() -> list[str]:
@@ -131,7 +127,7 @@ def set_user_module(path: UserModulePath, body: ModuleAccessUpdate) -> Response:
         actor_id=_admin().user_id,
         meta=request_meta(),
     )
-    return _user_envelope(user)
+    return user_envelope(user)
 
 
 @bp.delete(
@@ -153,7 +149,7 @@ def clear_user_module(path: UserModulePath) -> Response:
         actor_id=_admin().user_id,
         meta=request_meta(),
     )
-    return _user_envelope(user)
+    return user_envelope(user)
 
 
 @bp.get(

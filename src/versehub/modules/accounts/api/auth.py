@@ -23,6 +23,7 @@ from versehub.modules.accounts.api.blueprint import (
     person,
     person_required,
     request_meta,
+    user_envelope,
     validated,
 )
 from versehub.modules.accounts.schemas import (
@@ -72,7 +73,7 @@ def register(body: UserCreate) -> Response:
         preferences=body.preferences,
         meta=request_meta(),
     )
-    return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")}, status=201)
+    return user_envelope(user, status=201)
 
 
 @bp.post(
@@ -177,7 +178,7 @@ def logout_all() -> Response:
 def get_me() -> Response:
     """The caller's account with preferences (for an API key: its owner)."""
     user = users.get_or_404(user_id=require_principal().user_id)
-    return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")})
+    return user_envelope(user)
 
 
 @bp.patch(
@@ -193,4 +194,4 @@ def update_preferences(body: PreferencesUpdate) -> Response:
     """Change some accessibility preferences; the others stay."""
     principal = person()
     user = users.update_preferences(user=users.get_or_404(user_id=principal.user_id), changes=body)
-    return envelope({"user": UserPublic.from_user(user).model_dump(mode="json")})
+    return user_envelope(user)

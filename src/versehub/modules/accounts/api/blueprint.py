@@ -6,15 +6,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar, get_type_hints
 
-from flask import g, request
+from flask import Response, g, request
 from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
 from pydantic import BaseModel, ValidationError
 
 from versehub.core.auth import Principal, require_principal
+from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
 from versehub.core.validation import invalid, parse_body, parse_query
+from versehub.modules.accounts.models import User
+from versehub.modules.accounts.schemas import UserPublic
 from versehub.modules.accounts.service.meta import RequestMeta
 
 P = ParamSpec("P")
@@ -113,3 +116,10 @@ def validated(view: Callable[P, R]) -> Callable[P, R]:
 
     wrapper.__delay_validate_request__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def user_envelope(user: User, *, status: int = 200, message: str | None = None) -> Response:
+    """The envelope that answers with one account: `data.user` (public fields only)."""
+    return envelope(
+        {"user": UserPublic.from_user(user).model_dump(mode="json")}, status=status, message=message
+    )

@@ -16,12 +16,12 @@ from versehub.modules.accounts.api.blueprint import (
     bp,
     person,
     request_meta,
+    user_envelope,
     validated,
 )
 from versehub.modules.accounts.schemas import (
     PasswordResetConfirm,
     PasswordResetRequest,
-    UserPublic,
     VerifyEmailRequest,
 )
 from versehub.modules.accounts.schemas_api import (
@@ -74,10 +74,7 @@ def request_email_verification() -> Response:
 def verify_email(body: VerifyEmailRequest) -> Response:
     """`{token}` from the mailed link → the address is verified (the link is then spent)."""
     user = verification.verify_email(token=body.token, meta=request_meta())
-    return envelope(
-        {"user": UserPublic.from_user(user).model_dump(mode="json")},
-        message="Email address verified",
-    )
+    return user_envelope(user, message="Email address verified")
 
 
 @bp.post(
