@@ -85,7 +85,12 @@ class APIError(Exception):
     @property
     def extensions(self) -> dict[str, Any]:
         """GraphQL error extensions (graphql-core copies them from the original error)."""
-        return {"code": self.code, **({"details": self.details} if self.details else {})}
+        extensions: dict[str, Any] = {"code": self.code}
+        if self.errors:
+            extensions["errors"] = self.errors
+        if self.details:
+            extensions["details"] = self.details
+        return extensions
 
     def to_error(self) -> dict[str, Any]:
         """The `error` member of the envelope."""

@@ -135,14 +135,26 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
         return GraphQLContext(request=request, response=response)
 
     def dispatch_request(self) -> Any:
-        """Transport errors (bad JSON, too many batched operations) as GraphQL-shaped JSON."""
+        """Transport errors (bad JSON, too many batched operations) as GraphQL-shaped JSON.
+
+        The caller is resolved before anything runs, as on REST: credentials that are sent but
+        bad (expired token, unknown API key) fail the whole request with their status (401),
+        even when the operation itself would not have needed a caller.
+        """
+        try:
+            current_principal()
+        except APIError as exc:
+            return _transport_error(exc.message, exc.status, exc.extensions)
         try:
             return self.run(request=flask_request)
         except HTTPException as exc:
-            body = {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]}
-            response = jsonify(body)
-            response.status_code = exc.status_code
-            return response
+            return _transport_error(exc.reason, exc.status_code, {"code": "BAD_REQUEST"})
+
+
+def _transport_error(message: str, status: int, extensions: dict[str, Any]) -> Response:
+    response = jsonify({"errors": [{"message": message, "extensions": extensions}]})
+    response.status_code = status
+    return response
 
 
 def graphql_view() -> Any:

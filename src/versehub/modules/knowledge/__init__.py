@@ -5,13 +5,17 @@ from flask import Flask
 from versehub.core.modules import Module
 from versehub.modules.knowledge import demo
 from versehub.modules.knowledge.api import bp
+from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
+from versehub.modules.knowledge.graphql.schema import KnowledgeMutation, KnowledgeQuery
 from versehub.modules.knowledge.service.search import health
 
 
 def init_app(app: Flask) -> None:
-    """Prepare the registries other modules add to (sign-video providers); add `versehub demo`."""
+    """Prepare the registries other modules add to (sign-video providers, cache variants) and
+    the API response cache; add `versehub demo`."""
     init_providers(app)
+    init_cache(app)
     demo.init_cli(app)
 
 
@@ -21,6 +25,9 @@ module = Module(
     "plain-language versions, revisions, categories, tags, review workflow and full-text search.",
     requires=("accounts",),
     blueprints=(bp,),
+    graphql_query=KnowledgeQuery,
+    graphql_mutation=KnowledgeMutation,
     init=init_app,
     health=health,
+    subscriptions={"entry.*": on_entry_event},  # invalidates the API response cache
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
@@ -92,3 +93,10 @@ def create(*, data: CategoryCreate, viewer: Principal | None) -> Category:
     db.session.add(category)
     db.session.commit()
     return category
+
+
+def by_ids(*, ids: Sequence[int]) -> dict[int, Category]:
+    """Categories by id, in one query."""
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Category).where(Category.id.in_(ids)))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -79,3 +80,25 @@ def get(*, entry_id: int, number: int, viewer: Principal | None) -> EntryRevisio
     if revision is None:
         raise APIError("RES_NOT_FOUND", "No such revision")
     return revision
+
+
+def latest_for(*, entry_ids: Sequence[int], limit: int) -> dict[int, list[EntryRevision]]:
+    """The newest `limit` revisions of each entry, in one query (callers check permissions)."""
+    if not entry_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=EntryRevision.entry_id, order_by=EntryRevision.number.desc())
+        .label("rank")
+    )
+    ranked = select(EntryRevision.id, rank).where(EntryRevision.entry_id.in_(entry_ids)).subquery()
+    rows = db.session.scalars(
+        select(EntryRevision)
+        .join(ranked, ranked.c.id == EntryRevision.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(EntryRevision.entry_id, EntryRevision.number.desc())
+    )
+    found: dict[int, list[EntryRevision]] = {}
+    for revision in rows:
+        found.setdefault(revision.entry_id, []).append(revision)
+    return found

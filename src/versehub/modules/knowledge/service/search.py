@@ -10,6 +10,8 @@ sentinels become <mark> tags: stored text is never trusted as HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -26,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import column as sql_column
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.expression import ColumnClause, Subquery
 
 from versehub.core.auth import Principal
@@ -147,8 +150,37 @@ def _after(key: ColumnElement[Any], desc: bool, cursor: cursors.Cursor) -> Colum
     return or_(key > cursor.key, and_(key == cursor.key, Entry.id > cursor.id))
 
 
-def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
-    """Entries the viewer may read, filtered, sorted and paged (a search when `query.q`)."""
+@dataclass(frozen=True)
+class Hit:
+    """One entry of a page, with its sort key and (when searching) score and safe-HTML snippet."""
+
+    entry: Entry
+    sort_key: Any
+    score: float | None = None
+    highlight: str | None = None
+
+
+@dataclass(frozen=True)
+class HitPage:
+    """A page of hits in order; `cursor(hit)` continues a cursor walk right after `hit`."""
+
+    hits: list[Hit]
+    sort: Sort
+    has_more: bool
+
+    def cursor(self, hit: Hit) -> str:
+        """The signed cursor of the position just after `hit`."""
+        return cursors.encode(cursors.Cursor(sort=self.sort, key=hit.sort_key, id=hit.entry.id))
+
+
+def fetch(
+    *, query: ListQuery, viewer: Principal | None, options: Sequence[ORMOption] = ()
+) -> HitPage:
+    """Entries the viewer may read, filtered, sorted and paged (a search when `query.q`).
+
+    `options` are loader options for the entries (GraphQL turns the eager loads of author,
+    category and tags off and batches them itself).
+    """
     q = clean_query(query.q)
     sort = query.effective_sort
     if not q and sort == "relevance":  # the query held nothing searchable once cleaned
@@ -159,10 +191,10 @@ def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
         source = _sqlite_source if db.engine.dialect.name == "sqlite" else _postgres_source
         hits = source(q)
         if hits is None:  # nothing searchable in the text (only punctuation)
-            return EntryPage(items=[], per_page=query.per_page, page=query.page)
+            return HitPage(hits=[], sort=sort, has_more=False)
         stmt = select(Entry, hits.c.score, hits.c.highlight).join(hits, hits.c.id == Entry.id)
     key, desc = _sort_key(sort, hits)
-    stmt = stmt.add_columns(key.label("sort_key"))
+    stmt = stmt.add_columns(key.label("sort_key")).options(*options)
     stmt = stmt.where(permissions.visible_clause(viewer), *_filters(query))
     if query.cursor:
         stmt = stmt.where(_after(key, desc, cursors.decode(query.cursor, sort=sort)))
@@ -171,19 +203,32 @@ def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
     if query.page:
         stmt = stmt.offset((query.page - 1) * query.per_page)
     rows = db.session.execute(stmt).all()
-    has_more = len(rows) > query.per_page
-    rows = rows[: query.per_page]
-    items = [_summary(row, searching=hits is not None) for row in rows]
+    found = [
+        Hit(
+            entry=row[0],
+            sort_key=row.sort_key,
+            score=float(row.score) if hits is not None else None,
+            highlight=highlight(row.highlight or "", start=START, stop=STOP)
+            if hits is not None
+            else None,
+        )
+        for row in rows[: query.per_page]
+    ]
+    return HitPage(hits=found, sort=sort, has_more=len(rows) > query.per_page)
+
+
+def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
+    """One page of entries as the REST API shows it (see `fetch`)."""
+    page = fetch(query=query, viewer=viewer)
     next_cursor = None
-    if has_more and not query.page and rows:
-        last = rows[-1]
-        next_cursor = cursors.encode(cursors.Cursor(sort=sort, key=last.sort_key, id=last[0].id))
+    if page.has_more and not query.page and page.hits:
+        next_cursor = page.cursor(page.hits[-1])
     return EntryPage(
-        items=items,
+        items=[_summary(hit) for hit in page.hits],
         per_page=query.per_page,
         next_cursor=next_cursor,
         page=query.page,
-        has_more=has_more,
+        has_more=page.has_more,
     )
 
 
@@ -192,11 +237,9 @@ def search(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
     return list_(query=query, viewer=viewer)
 
 
-def _summary(row: Any, *, searching: bool) -> EntrySummary:
-    summary = EntrySummary.model_validate(row[0])
-    if searching:
-        summary.score = float(row.score)
-        summary.highlight = highlight(row.highlight or "", start=START, stop=STOP)
+def _summary(hit: Hit) -> EntrySummary:
+    summary = EntrySummary.model_validate(hit.entry)
+    summary.score, summary.highlight = hit.score, hit.highlight
     return summary
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
@@ -63,3 +63,19 @@ def list_(*, limit: int = 100) -> list[tuple[Tag, int]]:
         .limit(limit)
     ).all()
     return [(tag, int(count)) for tag, count in rows]
+
+
+def for_entries(*, entry_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    """Each entry's tags by name, in one query."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(
+        select(entry_tags.c.entry_id, Tag)
+        .join(Tag, Tag.id == entry_tags.c.tag_id)
+        .where(entry_tags.c.entry_id.in_(entry_ids))
+        .order_by(entry_tags.c.entry_id, Tag.name)
+    )
+    found: dict[int, list[Tag]] = {}
+    for entry_id, tag in rows:
+        found.setdefault(entry_id, []).append(tag)
+    return found

@@ -1,0 +1,1 @@
+"""GraphQL of the knowledge module: types, batch loaders, queries and mutations."""
