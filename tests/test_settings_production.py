@@ -19,6 +19,7 @@ GOOD_KEY = "q3V9-tR2xLp8Zk4WmN7bYc1HsJd6FgA0eUo5iPvXw"
 GOOD_JWT = "M8nB2vC5xZ1lK4jH7gF0dS3aQ6wE9rT2yU5iO8pLk"
 GOOD_TOTP = "s8YF5vr_bkSTdj89P3p20QEIYXGedPQKXLbWzz5R5JU="
 VERSEHUB = Path(sys.executable).with_name("versehub")
+REDIS = "redis://cache:6379/0"
 
 
 def production(**overrides: Any) -> dict[str, Any]:
@@ -105,13 +106,23 @@ def test_secrets_from_the_secrets_dir_satisfy_production(
 
 def test_sqlite_in_production_is_allowed_with_a_warning() -> None:
     with capture_logs() as logs:
-        settings = load_settings(production())
+        settings = load_settings(production(redis_url=REDIS))
     assert settings.sqlalchemy_url.startswith("sqlite:///")
     assert [log["event"] for log in logs] == ["production_uses_sqlite"]
     assert logs[0]["log_level"] == "warning"
     with capture_logs() as logs:
-        load_settings(production(database_url="postgresql://vh@db/vh"))
+        load_settings(production(database_url="postgresql://vh@db/vh", redis_url=REDIS))
     assert logs == []
+
+
+def test_production_without_redis_is_allowed_with_a_warning() -> None:
+    # Each process would keep its own API cache and see other processes' writes late.
+    with capture_logs() as logs:
+        settings = load_settings(production(database_url="postgresql://vh@db/vh"))
+    assert settings.redis_url is None
+    assert [log["event"] for log in logs] == ["production_without_redis"]
+    assert logs[0]["log_level"] == "warning"
+    assert "VERSEHUB_API_CACHE_TIMEOUT" in logs[0]["hint"]
 
 
 def run_cli(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

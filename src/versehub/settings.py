@@ -102,6 +102,15 @@ class Settings(BaseSettings):
         description="Redis for cache, rate limits, Socket.IO and the job broker. "
         "Unset: everything in-process.",
     )
+    api_cache_timeout: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="Seconds the knowledge API keeps entry list, search and detail answers "
+        "cached (every entry change invalidates them at once); 0 turns this caching off. "
+        "Without REDIS_URL each process has its own cache, so other processes may answer "
+        "with data up to this old.",
+    )
     broker_url: str | None = Field(
         None,
         description="Celery broker. Default: REDIS_URL when set, else a durable SQLite broker "
@@ -468,6 +477,15 @@ def check_production(settings: Settings) -> None:
         settings_logger().warning(
             "production_uses_sqlite",
             hint="fine for one machine; set DATABASE_URL to PostgreSQL to run several hosts",
+        )
+    if not settings.redis_url:
+        # Allowed: one process is fine. Several keep separate caches and see each other's
+        # writes only after `api_cache_timeout` (and count rate limits separately).
+        settings_logger().warning(
+            "production_without_redis",
+            hint="fine for one process; with several gunicorn workers or hosts set REDIS_URL, "
+            "else cached API answers can lag behind writes made by other processes by up to "
+            "VERSEHUB_API_CACHE_TIMEOUT seconds",
         )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import ParamSpec, TypeVar, get_type_hints
+from typing import Any, ParamSpec, TypeVar, get_type_hints
 
 from flask import Response, request
 from flask_openapi3.models.tag import Tag
@@ -13,7 +13,7 @@ from flask_openapi3.types import ResponseDict
 from pydantic import BaseModel, ValidationError
 from werkzeug.http import parse_etags
 
-from versehub.core.auth import current_principal, require_scope
+from versehub.core.auth import Principal, current_principal, require_scope
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
@@ -95,14 +95,17 @@ def etag_of(entry: Entry) -> str:
     return f'"e{entry.id}-v{entry.version}"'
 
 
-def not_modified(entry: Entry, if_none_match: str | None) -> Response | None:
-    """A 304 when `If-None-Match` names the entry's current ETag (or `*`), compared weakly."""
+def not_modified(
+    etag: str, if_none_match: str | None, *, headers: Mapping[str, str] | None = None
+) -> Response | None:
+    """A 304 when `If-None-Match` names `etag` (the entry's current one) or `*`, compared weakly."""
     if not if_none_match:
         return None
     tags = parse_etags(if_none_match)
-    if tags.star_tag or tags.contains_weak(etag_of(entry).strip('"')):
+    if tags.star_tag or tags.contains_weak(etag.strip('"')):
         response = Response(status=304)
-        response.headers["ETag"] = etag_of(entry)
+        response.headers.update(dict(headers or {}))
+        response.headers["ETag"] = etag
         response.headers["Cache-Control"] = "private, no-cache"
         return response
     return None
@@ -132,15 +135,30 @@ def expected_version(
     )
 
 
-def entry_response(entry: Entry, *, status: int = 200) -> Response:
-    """The entry envelope with its ETag."""
-    viewer = current_principal()
+def entry_data(entry: Entry, viewer: Principal | None) -> dict[str, Any]:
+    """The `data` of an entry answer for this viewer (the entry and the moves they may make)."""
     data = EntryData(
         entry=entries.present(entry),
         allowed_transitions=entries.allowed_moves(entry=entry, viewer=viewer),
     )
+    return data.model_dump(mode="json")
+
+
+def entry_envelope(
+    data: dict[str, Any],
+    etag: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The envelope of an entry answer with its ETag (`Cache-Control: private, no-cache`)."""
     return envelope(
-        data.model_dump(mode="json"),
+        data,
         status=status,
-        headers={"ETag": etag_of(entry), "Cache-Control": "private, no-cache"},
+        headers={**(headers or {}), "ETag": etag, "Cache-Control": "private, no-cache"},
     )
+
+
+def entry_response(entry: Entry, *, status: int = 200) -> Response:
+    """The entry envelope with its ETag."""
+    return entry_envelope(entry_data(entry, current_principal()), etag_of(entry), status=status)

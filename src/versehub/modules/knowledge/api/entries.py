@@ -3,16 +3,20 @@
 Every answer about one entry carries a strong `ETag` (`"e{id}-v{version}"`). `GET` with a
 matching `If-None-Match` answers 304 without a body. `PATCH`, `DELETE`, transitions and restores
 accept `If-Match`: a stale or foreign ETag answers 409 RES_CONFLICT, and `If-Match` takes
-precedence over a `version` in the body when both are sent.
+precedence over a `version` in the body when both are sent. `GET` answers come from the response
+cache (`api/cache.py`) when they can; a 304 is then decided from the cached ETag alone.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Response
 
 from versehub.core.auth import current_principal
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope
+from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
     AUTH_ERRORS,
     BODY_ERRORS,
@@ -22,7 +26,10 @@ from versehub.modules.knowledge.api.common import (
     OPTIONAL_AUTH,
     SIGNED_IN,
     bp,
+    entry_data,
+    entry_envelope,
     entry_response,
+    etag_of,
     expected_version,
     not_modified,
     read_access,
@@ -80,10 +87,24 @@ def get_entry(path: EntryPath, header: IfNoneMatchHeader) -> Response:
     """One entry (published public ones for everyone; 404 for what the caller may not see).
 
     Answers with an `ETag`; send it back as `If-None-Match` to get 304 while it is unchanged.
-    API keys need `entries:read`.
+    API keys need `entries:read`. Answers are cached (see `X-Cache`); a change shows at once.
     """
-    entry = entries.get(entry_id=path.entry_id, viewer=current_principal())
-    return not_modified(entry, header.if_none_match) or entry_response(entry)
+    viewer = current_principal()
+
+    def compute() -> dict[str, Any]:
+        entry = entries.get(entry_id=path.entry_id, viewer=viewer)
+        return {"data": entry_data(entry, viewer), "etag": etag_of(entry)}
+
+    answer = cached_payload(
+        endpoint="knowledge.get_entry",
+        params=path.model_dump(mode="json"),
+        viewer=viewer,
+        compute=compute,
+    )
+    etag: str = answer.payload["etag"]
+    return not_modified(etag, header.if_none_match, headers=answer.headers) or entry_envelope(
+        answer.payload["data"], etag, headers=answer.headers
+    )
 
 
 @bp.patch(

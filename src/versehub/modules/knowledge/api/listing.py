@@ -1,9 +1,14 @@
 """`/api/v1/entries` (list and create are split: create lives with the entry routes),
-`/api/v1/search`, `/api/v1/categories` and `/api/v1/tags`."""
+`/api/v1/search`, `/api/v1/categories` and `/api/v1/tags`.
+
+Entry lists and search answers go through the response cache (`api/cache.py`); categories and
+tags do not (categories change without an entry event, and both are cheap).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from versehub.core.auth import current_principal, require_role
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope
+from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
     AUTH_ERRORS,
     BODY_ERRORS,
@@ -48,7 +54,8 @@ LIST_DOC = (
     "(default with `q`), `newest` (default otherwise) or `title`. Page with `per_page` (1-100, "
     "default 20) and either `cursor` (the previous page's `pagination.next_cursor`) or `page`. "
     "Anonymous callers see published public entries; signed-in people also their own; editors "
-    "everything. API keys need `entries:read`."
+    "everything. API keys need `entries:read`. Answers are cached (see `X-Cache`); any change to "
+    "an entry shows on the next request."
 )
 
 
@@ -60,10 +67,22 @@ class TagsQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 100
 
 
-def _page(page: EntryPage) -> Response:
+def _page_data(page: EntryPage) -> dict[str, Any]:
     items = [item.model_dump(mode="json") for item in page.items]
-    pagination = page.model_dump(mode="json", exclude={"items"})
-    return list_envelope(items, pagination)
+    return {"items": items, "pagination": page.model_dump(mode="json", exclude={"items"})}
+
+
+def _cached_page(endpoint: str, query: ListQuery, compute: Callable[[], EntryPage]) -> Response:
+    """A page of entries from the response cache (`api/cache.py`), else computed."""
+    answer = cached_payload(
+        endpoint=endpoint,
+        params=query.model_dump(mode="json"),
+        viewer=current_principal(),
+        compute=lambda: _page_data(compute()),
+    )
+    response = list_envelope(answer.payload["items"], answer.payload["pagination"])
+    response.headers.update(answer.headers)
+    return response
 
 
 @bp.get(
@@ -77,7 +96,10 @@ def _page(page: EntryPage) -> Response:
 @validated
 def list_entries(query: ListQuery) -> Response:
     """List or search entries."""
-    return _page(search.list_(query=query, viewer=current_principal()))
+    viewer = current_principal()
+    return _cached_page(
+        "knowledge.list_entries", query, lambda: search.list_(query=query, viewer=viewer)
+    )
 
 
 @bp.get(
@@ -92,7 +114,10 @@ def list_entries(query: ListQuery) -> Response:
 @validated
 def search_entries(query: SearchQuery) -> Response:
     """Search entries."""
-    return _page(search.search(query=query, viewer=current_principal()))
+    viewer = current_principal()
+    return _cached_page(
+        "knowledge.search_entries", query, lambda: search.search(query=query, viewer=viewer)
+    )
 
 
 @bp.get(
