@@ -7,54 +7,19 @@ refresh-token reuse → login with a recovery code → logout.
 from __future__ import annotations
 
 import email
-import json
 import re
-import signal
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
 
-from tests.core.jobs.helpers import cli_env, exit_status, spawned, wait_until
+from tests.core.jobs.helpers import cli_env, wait_until
+from tests.integration.support import versehub_run
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-VERSEHUB = str(Path(sys.executable).parent / "versehub")
 PASSWORD = "Quiet-Harbour-Lantern-77"
-
-
-class Http:
-    """JSON over HTTP to the server under test (loopback only)."""
-
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-
-    def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None
-    ) -> tuple[int, dict[str, Any]]:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers=headers
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.load(exc)
-
-    def alive(self) -> bool:
-        try:
-            return self.call("GET", "/health/live")[0] == 200
-        except OSError:
-            return False
 
 
 def verification_token(mail_folder: Path) -> str:
@@ -75,15 +40,7 @@ def test_register_verify_login_2fa_refresh_logout(database_url: str, tmp_path: P
     port = free_port()
     instance = tmp_path / "instance"
     env = cli_env(instance, database_url, VERSEHUB_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    log = tmp_path / "run.log"
-    args = [VERSEHUB, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
-    with spawned(args, env, tmp_path, log) as proc:
-        http = Http(port)
-        try:
-            wait_until(http.alive, "the server")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; its log:\n{log.read_text()}") from None
-
+    with versehub_run(env, tmp_path, port) as http:
         status, body = http.call(
             "POST",
             "/api/v1/auth/register",
@@ -150,6 +107,3 @@ def test_register_verify_login_2fa_refresh_logout(database_url: str, tmp_path: P
         assert status == 200, body
         status, body = http.call("GET", "/api/v1/auth/me", token=access)
         assert (status, body["error"]["code"]) == (401, "AUTH_TOKEN_REVOKED")
-
-        proc.send_signal(signal.SIGINT)
-        assert exit_status(proc, "versehub run to stop") == 0

@@ -3,16 +3,14 @@ hub browsed anonymously over real HTTP through REST and GraphQL, which must agre
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.core.jobs.helpers import cli_env, exit_status, spawned, wait_until
-from tests.integration.test_account_flow import VERSEHUB, Http
-from tests.servers import free_port
+from tests.core.jobs.helpers import cli_env
+from tests.integration.support import VERSEHUB, Http, versehub_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -72,16 +70,7 @@ def test_the_demo_hub_is_browsable_over_rest_and_graphql(database_url: str, tmp_
     )
     assert seeded.returncode == 0, seeded.stderr.decode()
 
-    port = free_port()
-    log = tmp_path / "run.log"
-    args = [VERSEHUB, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
-    with spawned(args, env, tmp_path, log) as proc:
-        http = Http(port)
-        try:
-            wait_until(http.alive, "the server")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; its log:\n{log.read_text()}") from None
-
+    with versehub_run(env, tmp_path) as http:
         slugs = rest_slugs(http)
         assert len(slugs) >= 50  # the demo publishes most of its 68 entries
         assert len(set(slugs)) == len(slugs)
@@ -123,6 +112,3 @@ def test_the_demo_hub_is_browsable_over_rest_and_graphql(database_url: str, tmp_
         assert [c["slug"] for c in categories["categories"]] == [
             c["slug"] for c in body["data"]["items"]
         ]
-
-        proc.send_signal(signal.SIGINT)
-        assert exit_status(proc, "versehub run to stop") == 0

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
-from tests.modules.accounts.support import make_user
+from tests.modules.accounts.support import bearer, make_user, tokens_for
 from versehub.core.auth import Principal
 from versehub.core.events import get_bus
+
+Headers = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,21 @@ def published_events(ctx: Flask) -> list[tuple[str, dict[str, Any]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
     get_bus().subscribe("entry.*", lambda name, payload: seen.append((name, payload)))
     return seen
+
+
+@pytest.fixture
+def author(client: FlaskClient, people: People) -> Headers:
+    """`aurora` (member) signed in."""
+    return bearer(tokens_for(client, "aurora")["access_token"])
+
+
+@pytest.fixture
+def member(client: FlaskClient, people: People) -> Headers:
+    """`milo` (another member) signed in."""
+    return bearer(tokens_for(client, "milo")["access_token"])
+
+
+@pytest.fixture
+def editor(client: FlaskClient, people: People) -> Headers:
+    """`edith` (editor) signed in."""
+    return bearer(tokens_for(client, "edith")["access_token"])

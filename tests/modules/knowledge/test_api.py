@@ -9,39 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from tests.modules.accounts.support import assert_error, bearer, error_fields, tokens_for
-from tests.modules.knowledge.conftest import People
-from tests.modules.knowledge.support import BODY
+from tests.modules.accounts.support import assert_error, error_fields
+from tests.modules.knowledge.support import BODY, api_key
 
 ENTRIES = "/api/v1/entries"
 Headers = dict[str, str]
-
-
-@pytest.fixture
-def author(client: FlaskClient, people: People) -> Headers:
-    """`aurora` (member) signed in."""
-    return bearer(tokens_for(client, "aurora")["access_token"])
-
-
-@pytest.fixture
-def member(client: FlaskClient, people: People) -> Headers:
-    """`milo` (another member) signed in."""
-    return bearer(tokens_for(client, "milo")["access_token"])
-
-
-@pytest.fixture
-def editor(client: FlaskClient, people: People) -> Headers:
-    """`edith` (editor) signed in."""
-    return bearer(tokens_for(client, "edith")["access_token"])
-
-
-def api_key(client: FlaskClient, headers: Headers, *scopes: str) -> Headers:
-    """An X-API-Key header for a new key of the signed-in person with `scopes`."""
-    response = client.post(
-        "/api/v1/auth/api-keys", json={"name": "bot", "scopes": list(scopes)}, headers=headers
-    )
-    assert response.status_code == 201, response.get_json()
-    return {"X-API-Key": response.get_json()["data"]["api_key"]["key"]}
 
 
 def create(client: FlaskClient, headers: Headers, **fields: Any) -> dict[str, Any]:

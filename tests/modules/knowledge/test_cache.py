@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from tests.modules.accounts.support import assert_error, bearer, tokens_for
 from tests.modules.knowledge.conftest import People
-from tests.modules.knowledge.test_api import ENTRIES, api_key, create, move, published
+from tests.modules.knowledge.support import api_key, sql_statements
+from tests.modules.knowledge.test_api import ENTRIES, create, move, published
 from versehub.core.auth import Principal
 from versehub.core.envelope import add_warning
 from versehub.core.versioning import ApiVersion, register_version
-from versehub.extensions import cache, db
+from versehub.extensions import cache
 from versehub.modules.knowledge.api.cache import (
     CLOCK_FLOOR,
     GENERATION_KEY,
@@ -33,42 +32,6 @@ from versehub.modules.knowledge.api.cache import (
 Headers = dict[str, str]
 AppFactory = Callable[..., Flask]
 ENTRY_SQL = re.compile(r"\bentries\b", re.IGNORECASE)
-
-
-@pytest.fixture
-def author(client: FlaskClient, people: People) -> Headers:
-    """`aurora` (member) signed in."""
-    return bearer(tokens_for(client, "aurora")["access_token"])
-
-
-@pytest.fixture
-def member(client: FlaskClient, people: People) -> Headers:
-    """`milo` (another member) signed in."""
-    return bearer(tokens_for(client, "milo")["access_token"])
-
-
-@pytest.fixture
-def editor(client: FlaskClient, people: People) -> Headers:
-    """`edith` (editor) signed in."""
-    return bearer(tokens_for(client, "edith")["access_token"])
-
-
-@contextmanager
-def entry_queries(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements touching the `entries` table while the block runs."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if ENTRY_SQL.search(statement):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def get(client: FlaskClient, url: str, headers: Headers | None = None) -> Any:
@@ -96,7 +59,7 @@ def test_a_repeated_request_is_served_from_the_cache(
     for url in (ENTRIES, f"{ENTRIES}/{entry_id}", "/api/v1/search?q=sign"):
         first = get(client, url)
         assert first.headers["X-Cache"] == "miss"
-        with entry_queries(app) as queries:
+        with sql_statements(app, ENTRY_SQL) as queries:
             second = get(client, url)
         assert second.headers["X-Cache"] == "hit"
         assert queries == []
@@ -258,7 +221,7 @@ def test_if_none_match_is_answered_from_the_cached_etag(
     entry_id = published(client, author, editor)
     url = f"{ENTRIES}/{entry_id}"
     etag = get(client, url).headers["ETag"]
-    with entry_queries(app) as queries:
+    with sql_statements(app, ENTRY_SQL) as queries:
         unchanged = client.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304
     assert (unchanged.headers["ETag"], unchanged.headers["X-Cache"]) == (etag, "hit")
@@ -295,7 +258,7 @@ def test_caching_can_be_turned_off(
     entry_id = published(client, author, editor)
     for url in (ENTRIES, f"{ENTRIES}/{entry_id}"):
         for _ in range(2):
-            with entry_queries(app) as queries:
+            with sql_statements(app, ENTRY_SQL) as queries:
                 assert get(client, url).headers["X-Cache"] == "bypass"
             assert queries
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
-from tests.modules.accounts.support import bearer, tokens_for
 from tests.modules.knowledge.conftest import People
-from tests.modules.knowledge.support import BODY, publish, write
+from tests.modules.knowledge.support import BODY, api_key, publish, sql_statements, write
 from versehub.core.auth import Principal
 from versehub.core.events import get_bus
-from versehub.extensions import db
 from versehub.modules.knowledge.schemas import CategoryCreate, EntryUpdate
 from versehub.modules.knowledge.service import categories, entries
 
@@ -65,21 +60,6 @@ def nodes(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data_of(body)["entries"]["edges"]]
 
 
-@pytest.fixture
-def author(client: FlaskClient, people: People) -> Headers:
-    return bearer(tokens_for(client, "aurora")["access_token"])
-
-
-@pytest.fixture
-def member(client: FlaskClient, people: People) -> Headers:
-    return bearer(tokens_for(client, "milo")["access_token"])
-
-
-@pytest.fixture
-def editor(client: FlaskClient, people: People) -> Headers:
-    return bearer(tokens_for(client, "edith")["access_token"])
-
-
 def make_category(app: Flask, editor: Principal, name: str, colour: str = "#1a5fb4") -> str:
     with app.app_context():
         data = CategoryCreate(name=name, colour=colour)
@@ -100,23 +80,6 @@ def seed(app: Flask, people: People, *specs: dict[str, Any]) -> list[int]:
                 publish(entry, people.editor)
             ids.append(entry.id)
     return ids
-
-
-@contextmanager
-def counted_queries(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app runs inside the block."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -355,7 +318,7 @@ def test_a_page_of_fifty_costs_a_constant_number_of_queries(
     _many(app, people, 50)
     counts = {}
     for first in (5, 50):
-        with counted_queries(app) as statements:
+        with sql_statements(app) as statements:
             found = nodes(gql(client, CONNECTION, first=first))
         assert len(found) == first
         assert all(n["author"] and n["category"] and len(n["tags"]) >= 2 for n in found)
@@ -368,7 +331,7 @@ def test_only_selected_relations_are_loaded(
     app: Flask, client: FlaskClient, people: People
 ) -> None:
     _many(app, people, 10)
-    with counted_queries(app) as statements:
+    with sql_statements(app) as statements:
         data_of(gql(client, "{ entries(first: 10) { edges { node { title } } } }"))
     assert len(statements) == 1
 
@@ -386,7 +349,7 @@ def test_revisions_of_a_page_are_batched_too(
                  revisions(first: 2) { number changedFields user { username } } } } } }"""
     counts = {}
     for first in (5, 20):
-        with counted_queries(app) as statements:
+        with sql_statements(app) as statements:
             found = nodes(gql(client, query, editor, first=first))
         assert len(found) == first
         counts[first] = len(statements)
@@ -547,14 +510,9 @@ def test_restore_and_delete(client: FlaskClient, author: Headers) -> None:
 
 
 def test_api_key_scopes_apply(client: FlaskClient, author: Headers) -> None:
-    def key(*scopes: str) -> Headers:
-        response = client.post(
-            "/api/v1/auth/api-keys", json={"name": "bot", "scopes": list(scopes)}, headers=author
-        )
-        assert response.status_code == 201, response.get_json()
-        return {"X-API-Key": response.get_json()["data"]["api_key"]["key"]}
-
-    reader, writer, media = key("entries:read"), key("entries:write"), key("media:write")
+    reader = api_key(client, author, "entries:read")
+    writer = api_key(client, author, "entries:write")
+    media = api_key(client, author, "media:write")
     assert nodes(gql(client, CONNECTION, reader, first=5)) == []
     refused = error_of(gql(client, CREATE, reader, input={"title": "A", "content": BODY}))
     assert refused["extensions"]["code"] == "AUTH_INSUFFICIENT_PERMISSIONS"
