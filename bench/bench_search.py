@@ -2,6 +2,12 @@
 
 Run: .venv/bin/python -m bench.bench_search [--entries 1000000] [--backends sqlite,postgresql]
          [--repeat 20] [--budget 20] [--workdir /tmp] [--explain]
+         [--keep | --build-only] [--reuse DIR ...]
+
+`--keep` leaves each built database in place (its directory is printed; a PostgreSQL datadir is
+stopped, not deleted) with its build figures in `build.json`; `--build-only` builds and keeps
+without querying; `--reuse DIR` (once per backend) restarts on a kept database and only queries.
+Delete kept databases by path when done.
 
 For each backend: a database built by the real migrations, the `versehub demo` hub seeded
 through the services, then generated entries up to `--entries` in total, inserted with bulk SQL
@@ -75,6 +81,7 @@ DOMAIN_WORDS = (  # noqa: SIM905
     "microphone camera recording lighting timing speed accuracy error correction"
 ).split()
 TAG_COUNT = 200
+MANIFEST = "build.json"  # build figures of a kept database, read back by --reuse
 CANDIDATES = 2000  # matches ranked by the bounded-ranking variant in `diagnostics`
 
 
@@ -727,46 +734,105 @@ def database_size(backend: str, target: Any) -> str:
     return f"{size / 1024**3:.1f} GiB"
 
 
-def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dict[str, Any]:
-    """Build the database, load it, run the queries, delete everything."""
-    workdir = Path(tempfile.mkdtemp(prefix=f"vh-bench-search-{backend}-", dir=args.workdir))
+def start_kept_postgres(root: Path) -> PostgresServer:
+    """Start a server on a datadir kept by `--keep` (its tuned settings are in the datadir)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL server binaries not found")
+    server = PostgresServer(bindir)
+    shutil.rmtree(server.root, ignore_errors=True)  # the fresh folder it made: ours is `root`
+    server.root, server.datadir = root, root / "data"
+    options = f"-h 127.0.0.1 -p {server.port} -k {root} -c fsync=off -c full_page_writes=off"
+    pg_ctl = str(bindir / "pg_ctl")
+    done = server._run(pg_ctl, "-D", str(server.datadir), "-o", options, "-l", str(root / "log"),
+                       "-w", "start")  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"pg_ctl start failed: {done.stderr}")
+    return server
+
+
+def stop_kept_postgres(server: PostgresServer) -> None:
+    """Stop the server and keep its files."""
+    pg_ctl = str(server.bindir / "pg_ctl")
+    server._run(pg_ctl, "-D", str(server.datadir), "-m", "fast", "-w", "stop")
+
+
+def build_backend(
+    backend: str, args: argparse.Namespace, corpus: Corpus, workdir: Path
+) -> tuple[dict[str, Any], str, PostgresServer | None]:
+    """Migrate, seed and load a new database in `workdir`; returns build figures, URL, server."""
     server: PostgresServer | None = None
     report: dict[str, Any] = {"backend": backend}
-    try:
-        if backend == "sqlite":
-            path = workdir / "search.db"
-            url = f"sqlite:///{path}"
-        else:
-            bindir = postgres_bindir()
-            if bindir is None:
-                raise SystemExit("PostgreSQL server binaries not found")
-            server = PostgresServer(bindir)
-            server.start()
-            tune_postgres(server, args.pg_shared_buffers)
-            url = postgres_url(server)
-        started = time.perf_counter()
-        hub = seed_hub(url, workdir / "instance")
-        report["seed_seconds"] = round(time.perf_counter() - started, 1)
-        to_generate = max(0, args.entries - hub["demo_entries"])
-        report["load_before"] = load()
-        started = time.perf_counter()
-        if backend == "sqlite":
-            load_sqlite(path, corpus, hub, to_generate, args.seed)
-        else:
-            report["index_seconds"] = load_postgres(
-                url.replace("+psycopg", ""), corpus, hub, to_generate, args.seed
-            )
-        report["entries"] = hub["demo_entries"] + to_generate
-        report["load_seconds"] = round(time.perf_counter() - started, 1)
-        report["size"] = database_size(
-            backend, path if backend == "sqlite" else server.datadir if server else workdir
+    if backend == "sqlite":
+        path = workdir / "search.db"
+        url = f"sqlite:///{path}"
+    else:
+        bindir = postgres_bindir()
+        if bindir is None:
+            raise SystemExit("PostgreSQL server binaries not found")
+        server = PostgresServer(bindir)
+        server.start()
+        tune_postgres(server, args.pg_shared_buffers)
+        url = postgres_url(server)
+        report["postgres_root"] = str(server.root)
+    started = time.perf_counter()
+    hub = seed_hub(url, workdir / "instance")
+    report["seed_seconds"] = round(time.perf_counter() - started, 1)
+    to_generate = max(0, args.entries - hub["demo_entries"])
+    report["load_before"] = load()
+    started = time.perf_counter()
+    if backend == "sqlite":
+        load_sqlite(path, corpus, hub, to_generate, args.seed)
+    else:
+        report["index_seconds"] = load_postgres(
+            url.replace("+psycopg", ""), corpus, hub, to_generate, args.seed
         )
-        print(backend, "built", report, file=sys.stderr, flush=True)
-        report.update(run_queries(url, workdir / "instance", corpus, args))
+    report["entries"] = hub["demo_entries"] + to_generate
+    report["load_seconds"] = round(time.perf_counter() - started, 1)
+    report["size"] = database_size(
+        backend, path if backend == "sqlite" else server.datadir if server else workdir
+    )
+    report["built_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    print(backend, "built", report, file=sys.stderr, flush=True)
+    return report, url, server
+
+
+def open_kept(workdir: Path) -> tuple[dict[str, Any], str, PostgresServer | None]:
+    """A database built earlier with `--keep`: its build figures, URL and (restarted) server."""
+    report = json.loads((workdir / MANIFEST).read_text())
+    if report["backend"] == "sqlite":
+        return report, f"sqlite:///{workdir / 'search.db'}", None
+    server = start_kept_postgres(Path(report["postgres_root"]))
+    return report, server.url("versehub_search"), server
+
+
+def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dict[str, Any]:
+    """Build (or reuse) the database, run the queries; delete it unless kept or reused."""
+    reused = args.reuse.get(backend)
+    keep = args.keep or args.build_only or reused is not None
+    if reused is not None:
+        workdir = Path(reused)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix=f"vh-bench-search-{backend}-", dir=args.workdir))
+    server: PostgresServer | None = None
+    try:
+        if reused is not None:
+            report, url, server = open_kept(workdir)
+            report["reused"] = str(workdir)
+        else:
+            report, url, server = build_backend(backend, args, corpus, workdir)
+            if keep:
+                (workdir / MANIFEST).write_text(json.dumps(report, indent=2))
+        if not args.build_only:
+            report.update(run_queries(url, workdir / "instance", corpus, args))
     finally:
         if server is not None:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+            (stop_kept_postgres if keep else PostgresServer.stop)(server)
+        if keep:
+            kept = [str(workdir)] + ([str(server.root)] if server else [])
+            print(backend, "database kept in", *kept, file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     return report
 
 
@@ -782,7 +848,17 @@ def main() -> None:
     parser.add_argument("--pg-shared-buffers", default="2GB")
     parser.add_argument("--like-queries", type=int, default=1, help="LIKE queries per kind")
     parser.add_argument("--explain", action="store_true", help="add the plan of each kind")
+    parser.add_argument("--keep", action="store_true", help="keep the built databases")
+    parser.add_argument("--build-only", action="store_true", help="build and keep, no queries")
+    parser.add_argument(
+        "--reuse", action="append", default=[], metavar="DIR",
+        help="query a database kept by --keep (repeat per backend); nothing is built",
+    )  # fmt: skip
     args = parser.parse_args()
+    reuse = [Path(d) for d in args.reuse]
+    args.reuse = {json.loads((d / MANIFEST).read_text())["backend"]: d for d in reuse}
+    if args.reuse:
+        args.backends = ",".join(args.reuse)
     started = time.perf_counter()
     corpus = Corpus(args.seed)
     report: dict[str, Any] = {
