@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
+from tests.sql import sql_statements as sql_statements  # noqa: PLC0414 - re-exported
 from versehub.core.auth import Principal
-from versehub.extensions import db
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import EntryCreate, ListQuery
 from versehub.modules.knowledge.service import entries
@@ -53,21 +48,3 @@ def api_key(client: FlaskClient, headers: Headers, *scopes: str) -> Headers:
     )
     assert response.status_code == 201, response.get_json()
     return {"X-API-Key": response.get_json()["data"]["api_key"]["key"]}
-
-
-@contextmanager
-def sql_statements(app: Flask, matching: re.Pattern[str] | None = None) -> Iterator[list[str]]:
-    """The SQL statements the app runs while the block runs (those `matching`, if given)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if matching is None or matching.search(statement):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 
 from tests.modules.accounts.support import assert_error, bearer, tokens_for
 from tests.modules.knowledge.conftest import People
-from tests.modules.knowledge.support import api_key, sql_statements
+from tests.modules.knowledge.support import api_key
 from tests.modules.knowledge.test_api import ENTRIES, create, move, published
+from tests.sql import sql_statements
 from versehub.core.auth import Principal
 from versehub.core.envelope import add_warning
 from versehub.core.versioning import ApiVersion, register_version

@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.modules.knowledge.conftest import People
-from tests.modules.knowledge.support import BODY, api_key, publish, sql_statements, write
+from tests.modules.knowledge.support import BODY, api_key, publish, write
+from tests.sql import sql_statements
 from versehub.core.auth import Principal
 from versehub.core.events import get_bus
 from versehub.modules.knowledge.schemas import CategoryCreate, EntryUpdate

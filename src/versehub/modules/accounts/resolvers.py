@@ -10,7 +10,8 @@ from flask import request
 
 from versehub.core.auth import Principal
 from versehub.core.db import utcnow
-from versehub.modules.accounts.service import api_keys, principals, tokens, users
+from versehub.core.errors import APIError
+from versehub.modules.accounts.service import api_keys, principals, revocation, tokens
 
 # Routes whose bearer token is a refresh token that the route itself checks.
 REFRESH_ENDPOINTS = frozenset({"accounts.refresh_token"})
@@ -22,8 +23,17 @@ def bearer_principal() -> Principal | None:
     if scheme.lower() != "bearer" or request.endpoint in REFRESH_ENDPOINTS:
         return None
     claims = tokens.decode(value.strip(), expected="access")
-    user = tokens.ensure_usable(claims=claims, user=users.get(user_id=claims.user_id))
-    return principals.for_token(user=user, claims=claims)
+    token_ids = tokens.revocation_ids(claims)
+    if revocation.cached(token_ids=token_ids):
+        raise APIError("AUTH_TOKEN_REVOKED")
+    now = utcnow()
+    person = principals.person(user_id=claims.user_id, token_ids=token_ids, now=now)
+    revoked_until = person.revoked_until if person is not None else None
+    if revoked_until is not None:
+        # The jti is refused at least that long (its own revocation, or its family's).
+        revocation.remember(claims.jti, revoked_until, now)
+    usable = tokens.ensure_usable(claims=claims, user=person, revoked=revoked_until is not None)
+    return principals.for_token(user=usable, claims=claims)
 
 
 def api_key_principal() -> Principal | None:

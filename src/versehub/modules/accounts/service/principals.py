@@ -2,12 +2,92 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
+
 from versehub.core.auth import Principal
-from versehub.modules.accounts.models import ApiKey, User
+from versehub.extensions import db
+from versehub.modules.accounts.models import ApiKey, RevokedToken, User, UserModuleAccess, UserRole
 from versehub.modules.accounts.service.tokens import Claims
 
+# Role and module names are identifiers (ROLES; module package names), never containing it.
+_SEPARATOR = ","
 
-def for_token(*, user: User, claims: Claims) -> Principal:
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What a bearer request needs of its user, read in one SQL statement (see `person`)."""
+
+    id: int
+    is_active: bool
+    token_generation: int
+    email_verified: bool
+    roles: frozenset[str]
+    modules_granted: frozenset[str]
+    modules_denied: frozenset[str]
+    # Until when one of the asked-for token ids is on the revocation list (None: it is not).
+    revoked_until: datetime | None
+
+
+def _names(aggregate: str | None) -> frozenset[str]:
+    return frozenset(aggregate.split(_SEPARATOR)) if aggregate else frozenset()
+
+
+def _aggregate(
+    column: InstrumentedAttribute[str], *where: ColumnElement[bool]
+) -> ColumnElement[str | None]:
+    return select(func.aggregate_strings(column, _SEPARATOR)).where(*where).scalar_subquery()
+
+
+def person(*, user_id: int, token_ids: Sequence[str], now: datetime) -> Person | None:
+    """The user with their roles, module grants and whether `token_ids` are revoked.
+
+    One statement instead of the ORM's four (the user, two selectin collections, the
+    revocation list): it runs on every authenticated API request, after the cache in front
+    of the revocation list (`revocation.cached`) has been asked.
+    """
+    row = db.session.execute(
+        select(
+            User.id,
+            User.is_active,
+            User.token_generation,
+            User.email_verified_at.is_not(None),
+            _aggregate(UserRole.role, UserRole.user_id == User.id),
+            _aggregate(
+                UserModuleAccess.module,
+                UserModuleAccess.user_id == User.id,
+                UserModuleAccess.allowed.is_(True),
+            ),
+            _aggregate(
+                UserModuleAccess.module,
+                UserModuleAccess.user_id == User.id,
+                UserModuleAccess.allowed.is_(False),
+            ),
+            select(func.max(RevokedToken.expires_at))
+            .where(RevokedToken.token_id.in_(list(token_ids)), RevokedToken.expires_at > now)
+            .scalar_subquery(),
+        ).where(User.id == user_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    uid, active, generation, verified, roles, granted, denied, revoked = row
+    return Person(
+        id=uid,
+        is_active=bool(active),
+        token_generation=generation,
+        email_verified=bool(verified),
+        roles=_names(roles),
+        modules_granted=_names(granted),
+        modules_denied=_names(denied),
+        revoked_until=revoked,
+    )
+
+
+def for_token(*, user: User | Person, claims: Claims) -> Principal:
     """A person calling with an access token (not scope-limited)."""
     return for_person(
         user=user,
@@ -22,7 +102,7 @@ def for_session(*, user: User) -> Principal:
 
 
 def for_person(
-    *, user: User, token_jti: str | None = None, extra: dict[str, object] | None = None
+    *, user: User | Person, token_jti: str | None = None, extra: dict[str, object] | None = None
 ) -> Principal:
     """A person (not scope-limited), however they authenticated."""
     return Principal(

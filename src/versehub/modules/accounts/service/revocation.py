@@ -26,7 +26,8 @@ def family_key(family_id: str) -> str:
     return f"fam:{family_id}"
 
 
-def _remember(token_id: str, expires_at: datetime, now: datetime) -> None:
+def remember(token_id: str, expires_at: datetime, now: datetime) -> None:
+    """Put a revoked id in the cache until `expires_at`."""
     # Only "revoked" is cached, never "not revoked": another process may revoke at any time
     # and an in-process cache would not hear of it. The database answers every other case.
     timeout = max(1, math.ceil((expires_at - now).total_seconds()))
@@ -56,25 +57,30 @@ def revoke(
         },
         keys=["token_id"],
     )
-    _remember(token_id, until, now)
+    remember(token_id, until, now)
+
+
+def cached(*, token_ids: Sequence[str]) -> bool:
+    """Whether the cache already knows one of `token_ids` as revoked (an outage: not known)."""
+    try:
+        return any(cache.get_many(*(CACHE_PREFIX + token_id for token_id in token_ids)))
+    except Exception:  # a cache outage falls back to the table
+        log.warning("revocation_cache_unavailable", exc_info=True)
+        return False
 
 
 def is_revoked(*, token_ids: Sequence[str], now: datetime | None = None) -> bool:
     """Whether any of `token_ids` (a jti, a family key) is on the list."""
     now = now or utcnow()
-    try:
-        cached = cache.get_many(*(CACHE_PREFIX + token_id for token_id in token_ids))
-        if any(cached):
-            return True
-    except Exception:  # a cache outage falls back to the table
-        log.warning("revocation_cache_unavailable", exc_info=True)
+    if cached(token_ids=token_ids):
+        return True
     rows = db.session.execute(
         select(RevokedToken.token_id, RevokedToken.expires_at).where(
             RevokedToken.token_id.in_(list(token_ids)), RevokedToken.expires_at > now
         )
     ).all()
     for token_id, expires_at in rows:
-        _remember(token_id, expires_at, now)
+        remember(token_id, expires_at, now)
     return bool(rows)
 
 

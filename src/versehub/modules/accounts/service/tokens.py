@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import jwt
 from flask import Flask
@@ -136,15 +136,40 @@ def issue_pair(*, user: User, now: datetime, family_id: str | None = None) -> To
     )
 
 
-def ensure_usable(*, claims: Claims, user: User | None) -> User:
-    """The token's user, unless a correctly signed token must still be refused."""
+class Subject(Protocol):
+    """What decides whether a token's user may still use it (a User, or a principals.Person)."""
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def token_generation(self) -> int: ...
+
+
+SubjectT = TypeVar("SubjectT", bound=Subject)
+
+
+def revocation_ids(claims: Claims) -> list[str]:
+    """The ids a token is revoked under: its jti and its login family."""
+    return [claims.jti, revocation.family_key(claims.fam)]
+
+
+def ensure_usable(
+    *, claims: Claims, user: SubjectT | None, revoked: bool | None = None
+) -> SubjectT:
+    """The token's user, unless a correctly signed token must still be refused.
+
+    `revoked`: already looked up with the user (principals.person); None asks the list here.
+    """
     if user is None:
         raise APIError("AUTH_TOKEN_INVALID", "Token subject does not exist")
     if not user.is_active:
         raise APIError("AUTH_TOKEN_REVOKED", "Account is disabled")
     if claims.gen != user.token_generation:
         raise APIError("AUTH_TOKEN_REVOKED")
-    if revocation.is_revoked(token_ids=[claims.jti, revocation.family_key(claims.fam)]):
+    if revoked is None:
+        revoked = revocation.is_revoked(token_ids=revocation_ids(claims))
+    if revoked:
         raise APIError("AUTH_TOKEN_REVOKED")
     return user
 
