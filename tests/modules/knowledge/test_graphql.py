@@ -360,9 +360,9 @@ def test_revisions_of_a_page_are_batched_too(
         "changedFields": ["summary"],
         "user": {"username": "edith"},
     }
-    # The caller (user, roles, module grants, revoked tokens), then the page, the revisions
-    # and their users: the same for 5 entries as for 20.
-    assert counts[5] == counts[20] == 4 + 3
+    # The caller (user with roles, module grants and revocations: one statement), then the
+    # page, the revisions and their users: the same for 5 entries as for 20.
+    assert counts[5] == counts[20] == 1 + 3
 
 
 def test_revisions_are_for_authors_and_editors(
