@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    cast,
     false,
     func,
     literal_column,
@@ -26,10 +27,12 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.orm.interfaces import ORMOption
-from sqlalchemy.sql.expression import ColumnClause, Subquery
+from sqlalchemy.sql.expression import ColumnClause, FromClause, Subquery
 
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError
@@ -46,6 +49,10 @@ from versehub.modules.knowledge.service.rendering import highlight
 START, STOP = "\ue000", "\ue001"
 MAX_TERMS = 32
 MAX_QUERY_CHARS = 500
+# Relevance order ranks at most this many matches: the newest the viewer may read that pass the
+# filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; 2,000
+# keep a page under 30 ms there (bench/RESULTS.md, "Search over 1,000,000 entries").
+RANK_CANDIDATES = 2000
 # FTS5 column weights: title, summary, content, plain_language, tags_text.
 BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
 PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
@@ -70,36 +77,53 @@ def fts5_query(q: str) -> str | None:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words) or None
 
 
-def _sqlite_source(q: str) -> Subquery | None:
+@dataclass(frozen=True)
+class _Match:
+    """One backend's full-text pieces for a query."""
+
+    table: FromClause  # where score and highlight can be computed (FTS5's need its MATCH)
+    source: FromClause  # `table` joined to entries (or entries itself)
+    id: ColumnElement[int]  # the entry id in `table`
+    condition: ColumnElement[bool]  # the full-text match
+    context: ColumnElement[bool]  # what score and highlight need in their query (FTS5: MATCH)
+    score: ColumnElement[float]  # relevance, higher is better
+    highlight: ColumnElement[str]  # matched text between the START/STOP sentinels
+
+
+def _sqlite_match(q: str) -> _Match | None:
     match = fts5_query(q)
     if match is None:
         return None
     fts = table(FTS_TABLE, sql_column("rowid"))
     ref: ColumnClause[Any] = literal_column(FTS_TABLE)
-    score = -func.bm25(ref, *BM25_WEIGHTS)
-    snippet = func.snippet(ref, -1, START, STOP, "…", 24)
-    return (
-        select(fts.c.rowid.label("id"), score.label("score"), snippet.label("highlight"))
-        .where(ref.op("MATCH")(match))
-        .subquery("hits")
+    return _Match(
+        table=fts,
+        source=fts.join(Entry, Entry.id == fts.c.rowid),
+        id=fts.c.rowid,
+        condition=ref.op("MATCH")(match),
+        context=ref.op("MATCH")(match),
+        score=-func.bm25(ref, *BM25_WEIGHTS),
+        highlight=func.snippet(ref, -1, START, STOP, "…", 24),
     )
 
 
-def _postgres_source(q: str) -> Subquery | None:
+def _postgres_match(q: str) -> _Match | None:
     if not _WORDS.search(q):
         return None
     vector: ColumnClause[Any] = literal_column(f"entries.{SEARCH_VECTOR}")
     tsquery = func.websearch_to_tsquery(PG_CONFIG, q)
     text = func.concat_ws(" ", Entry.title, Entry.summary, Entry.content, Entry.plain_language)
-    headline = func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS)
-    return (
-        select(
-            Entry.id.label("id"),
-            func.ts_rank_cd(vector, tsquery).label("score"),
-            headline.label("highlight"),
-        )
-        .where(vector.op("@@")(tsquery))
-        .subquery("hits")
+    entries = Entry.__table__
+    return _Match(
+        table=entries,
+        source=entries,
+        id=Entry.id.expression,
+        condition=vector.op("@@")(tsquery),
+        context=true(),
+        # real widened to double: a float4 read back as text is not the value the database
+        # compares with, and a cursor holding it would repeat its page forever.
+        score=cast(func.ts_rank_cd(vector, tsquery), DOUBLE_PRECISION),
+        highlight=func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS),
     )
 
 
@@ -134,20 +158,67 @@ def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _sort_key(sort: Sort, hits: Subquery | None) -> tuple[ColumnElement[Any], bool]:
-    """The sort's key column and whether it runs descending (ties broken by id likewise)."""
-    if sort == "relevance" and hits is not None:
-        return hits.c.score, True
+def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:
+    """The key column of a non-relevance sort and whether it runs descending (ties: id)."""
     if sort == "title":
         # Case-insensitive; the database computes the key, so cursors compare like the sort.
         return func.lower(Entry.title), False
     return Entry.created_at.expression, True
 
 
-def _after(key: ColumnElement[Any], desc: bool, cursor: cursors.Cursor) -> ColumnElement[bool]:
+def _after(
+    key: ColumnElement[Any], row_id: ColumnElement[int], desc: bool, cursor: cursors.Cursor
+) -> ColumnElement[bool]:
     if desc:
-        return or_(key < cursor.key, and_(key == cursor.key, Entry.id < cursor.id))
-    return or_(key > cursor.key, and_(key == cursor.key, Entry.id > cursor.id))
+        return or_(key < cursor.key, and_(key == cursor.key, row_id < cursor.id))
+    return or_(key > cursor.key, and_(key == cursor.key, row_id > cursor.id))
+
+
+def _relevance_page(
+    match: _Match, where: list[ColumnElement[bool]], query: ListQuery, cursor: cursors.Cursor | None
+) -> Subquery:
+    """(id, score) of one page, ranked among the newest RANK_CANDIDATES readable matches.
+
+    The candidates are chosen first and the cursor applies to their ranking, so every page of a
+    walk ranks the same candidates (while the hub does not change) and the walk ends after at
+    most RANK_CANDIDATES hits; a hub with fewer matches is ranked in full.
+    """
+    newest = (
+        select(match.id.label("id"))
+        .select_from(match.source)
+        .where(*where)
+        .order_by(match.id.desc())  # FTS5 walks its rowids backwards natively and stops early
+        .limit(RANK_CANDIDATES)
+    )
+    score: ColumnElement[Any]
+    if db.engine.dialect.name == "sqlite":  # bm25() must run in the query that does the MATCH
+        hits = newest.add_columns(match.score.label("score")).subquery("hits")
+        score = hits.c.score
+        ranked = select(hits.c.id, score)
+    else:  # ranked after the LIMIT: ts_rank_cd reads the candidates' vectors only
+        hits = newest.subquery("hits")
+        score = match.score
+        joined = hits.join(Entry.__table__, Entry.id == hits.c.id)
+        ranked = select(hits.c.id, score.label("score")).select_from(joined)
+    if cursor is not None:
+        ranked = ranked.where(_after(score, hits.c.id, True, cursor))
+    ranked = ranked.order_by(score.desc(), hits.c.id.desc()).limit(query.per_page + 1)
+    if query.page:
+        ranked = ranked.offset((query.page - 1) * query.per_page)
+    return ranked.subquery("page")
+
+
+def _details(match: _Match, ids: list[int]) -> dict[int, tuple[float, str]]:
+    """Score and safe-HTML highlight of the page's rows only (snippets are the costly part)."""
+    stmt = (
+        select(match.id, match.score, match.highlight)
+        .select_from(match.table)
+        .where(match.context, match.id.in_(ids))
+    )
+    return {
+        row_id: (float(score), highlight(marked or "", start=START, stop=STOP))
+        for row_id, score, marked in db.session.execute(stmt).all()
+    }
 
 
 @dataclass(frozen=True)
@@ -178,6 +249,7 @@ def fetch(
 ) -> HitPage:
     """Entries the viewer may read, filtered, sorted and paged (a search when `query.q`).
 
+    Relevance ranks the newest RANK_CANDIDATES matches only (see `_relevance_page`).
     `options` are loader options for the entries (GraphQL turns the eager loads of author,
     category and tags off and batches them itself).
     """
@@ -185,35 +257,37 @@ def fetch(
     sort = query.effective_sort
     if not q and sort == "relevance":  # the query held nothing searchable once cleaned
         sort = "newest"
-    hits: Subquery | None = None
-    stmt: Select[Any] = select(Entry)
+    cursor = cursors.decode(query.cursor, sort=sort) if query.cursor else None
+    where = [permissions.visible_clause(viewer), *_filters(query)]
+    match: _Match | None = None
     if q:
-        source = _sqlite_source if db.engine.dialect.name == "sqlite" else _postgres_source
-        hits = source(q)
-        if hits is None:  # nothing searchable in the text (only punctuation)
+        match = (_sqlite_match if db.engine.dialect.name == "sqlite" else _postgres_match)(q)
+        if match is None:  # nothing searchable in the text (only punctuation)
             return HitPage(hits=[], sort=sort, has_more=False)
-        stmt = select(Entry, hits.c.score, hits.c.highlight).join(hits, hits.c.id == Entry.id)
-    key, desc = _sort_key(sort, hits)
-    stmt = stmt.add_columns(key.label("sort_key")).options(*options)
-    stmt = stmt.where(permissions.visible_clause(viewer), *_filters(query))
-    if query.cursor:
-        stmt = stmt.where(_after(key, desc, cursors.decode(query.cursor, sort=sort)))
-    order = (key.desc(), Entry.id.desc()) if desc else (key.asc(), Entry.id.asc())
-    stmt = stmt.order_by(*order).limit(query.per_page + 1)
-    if query.page:
-        stmt = stmt.offset((query.page - 1) * query.per_page)
-    rows = db.session.execute(stmt).all()
-    found = [
-        Hit(
-            entry=row[0],
-            sort_key=row.sort_key,
-            score=float(row.score) if hits is not None else None,
-            highlight=highlight(row.highlight or "", start=START, stop=STOP)
-            if hits is not None
-            else None,
+        where.append(match.condition)
+    stmt: Select[Any]
+    if match is not None and sort == "relevance":
+        page = _relevance_page(match, where, query, cursor)
+        stmt = (
+            select(Entry, page.c.score.label("sort_key"))
+            .join(page, page.c.id == Entry.id)
+            .order_by(page.c.score.desc(), Entry.id.desc())
         )
-        for row in rows[: query.per_page]
-    ]
+    else:
+        key, desc = _sort_key(sort)
+        stmt = select(Entry, key.label("sort_key")).where(*where)
+        if match is not None:
+            stmt = stmt.select_from(match.source)
+        if cursor is not None:
+            stmt = stmt.where(_after(key, Entry.id.expression, desc, cursor))
+        order = (key.desc(), Entry.id.desc()) if desc else (key.asc(), Entry.id.asc())
+        stmt = stmt.order_by(*order).limit(query.per_page + 1)
+        if query.page:
+            stmt = stmt.offset((query.page - 1) * query.per_page)
+    rows = db.session.execute(stmt.options(*options)).all()
+    shown = rows[: query.per_page]
+    details = _details(match, [row[0].id for row in shown]) if match and shown else {}
+    found = [Hit(row[0], row.sort_key, *details.get(row[0].id, (None, None))) for row in shown]
     return HitPage(hits=found, sort=sort, has_more=len(rows) > query.per_page)
 
 
