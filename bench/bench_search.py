@@ -46,9 +46,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import base_settings
 from tests.servers import PostgresServer, postgres_bindir
 
 from bench.machine import describe, load
@@ -82,7 +84,6 @@ DOMAIN_WORDS = (  # noqa: SIM905
 ).split()
 TAG_COUNT = 200
 MANIFEST = "build.json"  # build figures of a kept database, read back by --reuse
-CANDIDATES = 2000  # matches ranked by the bounded-ranking variant in `diagnostics`
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -136,23 +137,21 @@ def _accumulate(values: list[float]) -> Iterator[float]:
         yield total
 
 
-def _sentences(words: list[str], rng: random.Random) -> list[str]:
-    out, i = [], 0
-    while i < len(words):
-        n = rng.randint(8, 20)
-        part = words[i : i + n]
-        out.append(part[0].capitalize() + " " + " ".join(part[1:]) + ".")
+def _groups(items: list[str], rng: random.Random, low: int, high: int) -> Iterator[list[str]]:
+    """`items` cut into consecutive runs of `low`..`high` (the last may be shorter)."""
+    i = 0
+    while i < len(items):
+        n = rng.randint(low, high)
+        yield items[i : i + n]
         i += n
-    return out
+
+
+def _sentences(words: list[str], rng: random.Random) -> list[str]:
+    return [p[0].capitalize() + " " + " ".join(p[1:]) + "." for p in _groups(words, rng, 8, 20)]
 
 
 def _paragraphs(sentences: list[str], rng: random.Random) -> list[str]:
-    out, i = [], 0
-    while i < len(sentences):
-        n = rng.randint(3, 6)
-        out.append(" ".join(sentences[i : i + n]))
-        i += n
-    return out
+    return [" ".join(p) for p in _groups(sentences, rng, 3, 6)]
 
 
 def generate_chunk(corpus: Corpus, seed: int, chunk: int, first_id: int, count: int) -> list[tuple]:
@@ -219,17 +218,9 @@ def migration_module() -> Any:
 
 
 def app_settings(database_url: str, instance: Path) -> dict[str, Any]:
-    """`env=testing` with fixed secrets: the search path does not depend on the environment."""
-    return {
-        "env": "testing",
-        "instance_path": instance,
-        "database_url": database_url,
-        "secret_key": "bench-search-secret-key-0123456789abcdefghij",
-        "jwt_secret_key": "bench-search-jwt-secret-0123456789abcdefghij",
-        "log_level": "WARNING",
-        "embedded_worker": False,
-        "rate_limits_enabled": False,
-    }
+    """The test suite's settings (`env=testing`, fixed secrets, no limits, no worker): the
+    search path does not depend on the environment."""
+    return base_settings(instance, database_url)
 
 
 def seed_hub(database_url: str, instance: Path) -> dict[str, Any]:
@@ -575,7 +566,7 @@ def explain(q: str, viewer: Any) -> list[str]:
     return lines
 
 
-def diagnostics(q: str, viewer: Any) -> dict[str, float]:
+def diagnostics(q: str, viewer: Any, candidates: list[int]) -> dict[str, float]:
     """Median ms of the real statement and of simpler statements that isolate its parts.
 
     What each part costs: finding the matches, counting them, ranking them all to keep 21,
@@ -584,12 +575,14 @@ def diagnostics(q: str, viewer: Any) -> dict[str, float]:
     from sqlalchemy import text
 
     from versehub.extensions import db
+    from versehub.modules.knowledge.service import search
     from versehub.modules.knowledge.service.search import BM25_WEIGHTS, fts5_query
 
     with statements() as seen:
         fts_page(q, viewer)
     db.session.remove()
     real, real_params = next(s for s in seen if "entries" in s[0] and "ORDER BY" in s[0])
+    highlights = next(s for s in seen if "snippet(" in s[0] or "ts_headline(" in s[0])
     visible = "e.status = 'published' AND e.is_public"
     top = "DESC, e.id DESC LIMIT 21"
     if db.engine.dialect.name == "sqlite":
@@ -604,15 +597,12 @@ def diagnostics(q: str, viewer: Any) -> dict[str, float]:
         parts = {
             "count_matches": f"SELECT count(*) {match}",
             "top21_by_bm25": f"SELECT rowid {match} ORDER BY {bm25} LIMIT 21",
+            # FTS5's own rank order (the alternative: weights set with the 'rank' option).
+            "top21_by_fts5_rank_unweighted": f"SELECT rowid {match} ORDER BY rank LIMIT 21",
             "top21_by_bm25_with_snippet": f"SELECT rowid, {snippet} {match} "
             f"ORDER BY {bm25} LIMIT 21",
             "top21_by_bm25_visible": f"SELECT entries_fts.rowid {joined} ORDER BY {bm25} LIMIT 21",
             "newest21_visible_no_rank": f"SELECT e.id {joined} ORDER BY e.created_at {top}",
-            # Candidate fix: rank only the newest CANDIDATES matches (FTS5 walks rowids in
-            # descending order natively and stops), then snippets for the 21 kept rows only.
-            f"top21_of_newest_{CANDIDATES}_by_bm25_visible": "SELECT rowid FROM (SELECT "
-            f"entries_fts.rowid AS rowid, {bm25} AS s {joined} ORDER BY entries_fts.rowid DESC "
-            f"LIMIT {CANDIDATES}) ORDER BY s LIMIT 21",
             "snippets_for_21_rows": f"SELECT rowid, {snippet} {match} AND rowid IN "
             f"(SELECT rowid {match} ORDER BY rowid DESC LIMIT 21)",
         }
@@ -628,11 +618,6 @@ def diagnostics(q: str, viewer: Any) -> dict[str, float]:
             "top21_by_ts_rank_cd_visible": f"SELECT e.id {match} AND {visible} ORDER BY {cd} {top}",
             "newest21_visible_no_rank": f"SELECT e.id {match} AND {visible} "
             f"ORDER BY e.created_at {top}",
-            # Candidate fix: rank only the newest CANDIDATES visible matches.
-            f"top21_of_newest_{CANDIDATES}_by_ts_rank_cd_visible": "SELECT c.id FROM (SELECT "
-            f"e.id, e.search_vector {match} AND {visible} ORDER BY e.id DESC "
-            f"LIMIT {CANDIDATES}) c ORDER BY ts_rank_cd(c.search_vector, {tsq}) DESC, c.id DESC "
-            "LIMIT 21",
             "headlines_for_21_rows": "SELECT ts_headline('english'::regconfig, concat_ws(' ', "
             f"e.title, e.summary, e.content, e.plain_language), {tsq}) FROM entries e WHERE e.id "
             f"IN (SELECT e.id {match} ORDER BY e.id DESC LIMIT 21)",
@@ -647,19 +632,29 @@ def diagnostics(q: str, viewer: Any) -> dict[str, float]:
             db.session.remove()
         return round(statistics.median(samples), 1)
 
-    def raw_real() -> Any:
-        with db.engine.connect() as conn:
-            cursor = conn.connection.driver_connection.cursor()
-            cursor.execute(real, real_params)
-            cursor.fetchall()
-            cursor.close()
+    def raw(sql: str, sql_params: Any) -> Callable[[], Any]:
+        def run() -> None:
+            with db.engine.connect() as conn:
+                cursor = conn.connection.driver_connection.cursor()
+                cursor.execute(sql, sql_params)
+                cursor.fetchall()
+                cursor.close()
+
+        return run
 
     out = {
-        "real_statement_sql_only": timed(raw_real),
+        "page_statement_sql_only": timed(raw(real, real_params)),
+        "highlight_statement_sql_only": timed(raw(*highlights)),
         "list_(): whole call": timed(lambda: fts_page(q, viewer)),
     }
+    for size in candidates:  # the bound's cost, through the real path
+        default, search.RANK_CANDIDATES = search.RANK_CANDIDATES, size
+        try:
+            out[f"list_() with RANK_CANDIDATES={size}"] = timed(lambda: fts_page(q, viewer))
+        finally:
+            search.RANK_CANDIDATES = default
     for name, sql in parts.items():
-        out[name] = timed(lambda sql=sql: db.session.execute(text(sql), params).all())
+        out[name] = timed(partial(db.session.execute, text(sql), params))
     return out
 
 
@@ -710,8 +705,10 @@ def run_queries(database_url: str, instance: Path, corpus: Corpus, args: argpars
                         file=sys.stderr, flush=True,
                     )  # fmt: skip
         report["results"] = results
+        sizes = [int(n) for n in args.candidates.split(",")]
         report["diagnostics"] = {
-            q: diagnostics(q, None) for q in (queries["common"][0], queries["two_words"][0])
+            q: diagnostics(q, None, sizes)
+            for q in (queries["common"][0], queries["medium"][0], queries["two_words"][0])
         }
         if args.explain:
             report["explain"] = {
@@ -848,6 +845,9 @@ def main() -> None:
     parser.add_argument("--pg-shared-buffers", default="2GB")
     parser.add_argument("--like-queries", type=int, default=1, help="LIKE queries per kind")
     parser.add_argument("--explain", action="store_true", help="add the plan of each kind")
+    parser.add_argument(
+        "--candidates", default="500,1000,2000,5000", help="RANK_CANDIDATES sizes to time"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the built databases")
     parser.add_argument("--build-only", action="store_true", help="build and keep, no queries")
     parser.add_argument(
