@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.orm import defer, joinedload, lazyload, load_only
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.expression import ColumnClause, FromClause, Subquery
 
@@ -305,9 +306,24 @@ def fetch(
     return HitPage(hits=found, sort=sort, has_more=len(rows) > query.per_page)
 
 
+# What an EntrySummary shows, and no more: no bodies (the Markdown and its HTML, twice), and of
+# the author only the id and name (not the password hash, nor roles and module grants, which
+# the User's selectin loads would fetch in two more statements).
+SUMMARY_LOADING: tuple[ORMOption, ...] = (
+    defer(Entry.content),
+    defer(Entry.content_html),
+    defer(Entry.plain_language),
+    defer(Entry.plain_language_html),
+    defer(Entry.tags_text),
+    joinedload(Entry.author).options(
+        load_only(User.id, User.username), lazyload(User.role_rows), lazyload(User.module_rows)
+    ),
+)
+
+
 def list_(*, query: ListQuery, viewer: Principal | None) -> EntryPage:
     """One page of entries as the REST API shows it (see `fetch`)."""
-    page = fetch(query=query, viewer=viewer)
+    page = fetch(query=query, viewer=viewer, options=SUMMARY_LOADING)
     next_cursor = None
     if page.has_more and not query.page and page.hits:
         next_cursor = page.cursor(page.hits[-1])
