@@ -51,9 +51,10 @@ START, STOP = "\ue000", "\ue001"
 MAX_TERMS = 32
 MAX_QUERY_CHARS = 500
 # Relevance order ranks at most this many matches: the newest the viewer may read that pass the
-# filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; 2,000
-# keep a page under 30 ms there (bench/RESULTS.md, "Search over 1,000,000 entries").
-RANK_CANDIDATES = 2000
+# filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; at 1M a
+# page costs ~21 ms (SQLite) / ~25 ms (PostgreSQL) with 1,000 candidates, ~26 / ~38 ms with
+# 2,000 and ~36 / ~86 ms with 5,000 (bench/RESULTS.md, "Search over 1,000,000 entries").
+RANK_CANDIDATES = 1000
 # FTS5 column weights: title, summary, content, plain_language, tags_text.
 BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
 PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
