@@ -1,7 +1,7 @@
 """Throughput and latency of `GET /api/v1/entries?per_page=20` against a bare Flask app, same run.
 
 Run: .venv/bin/python -m bench.bench_api [--duration 20] [--rounds 3] [--connections 32]
-         [--configs bare,default,nocache] [--profile nocache]
+         [--configs bare,default,nocache] [--profile nocache] [--before REV]
 
 Starts a throw-away PostgreSQL (tests.servers), migrates it and seeds `versehub demo` (68 entries),
 then serves each configuration with gunicorn on deploy/gunicorn.conf.py (2 workers, gthread) on a
@@ -13,7 +13,8 @@ demo member `demo-amara`, with a bearer access token from POST /api/v1/auth/logi
 Configurations: `bare` (bench/bare_app.py), `default` (production settings as shipped, except the
 default rate limit raised to 10,000,000/minute so the limiter still runs but never refuses),
 `nocache` (default with the entries response cache off), `nolimits` (default with rate limits
-off), `redis` (default with REDIS_URL: cache, limits and the blocklist in Redis).
+off), `redis` (default with REDIS_URL: cache, limits and the blocklist in Redis), `before`
+(default, on a git worktree of `--before REV`: an earlier commit measured in the same run).
 `--profile NAME` records that configuration's workers with py-spy during one more wrk run and
 prints where the samples fall.
 """
@@ -48,7 +49,7 @@ BIN = Path(sys.executable).parent
 PATH = "/api/v1/entries?per_page=20"
 MEMBER = "demo-amara"
 RAISED_LIMIT = "10000000/minute"
-CONFIGS = ("bare", "default", "nocache", "nolimits", "redis")
+CONFIGS = ("bare", "default", "nocache", "nolimits", "redis", "before")
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -123,12 +124,32 @@ def cache_off_env() -> dict[str, str]:
     return env
 
 
+@contextmanager
+def worktree(rev: str, workdir: Path) -> Iterator[Path]:
+    """A detached git worktree of `rev` (the `before` configuration's code), removed after."""
+    path = workdir / "before"
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(path), rev], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(path)], check=False)
+
+
 # --- gunicorn --------------------------------------------------------------------------------
 class Gunicorn:
     """One gunicorn master on deploy/gunicorn.conf.py, 2 workers, on a free loopback port."""
 
-    def __init__(self, name: str, app: str | None, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: str | None,
+        env: dict[str, str],
+        workdir: Path,
+        tree: Path = ROOT,
+    ) -> None:
         self.name = name
+        self.tree = tree
         self.port = free_port()
         self.log = workdir / f"gunicorn-{name}.log"
         metrics = workdir / f"metrics-{name}"  # never the shared default folder in /tmp
@@ -140,12 +161,14 @@ class Gunicorn:
             "VERSEHUB_BIND": f"127.0.0.1:{self.port}",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
+        if tree != ROOT:  # another checkout's code ahead of the venv's editable install
+            self.env["PYTHONPATH"] = str(tree / "src")
         # No control socket: gunicorn 27 puts one at a fixed path (~/.gunicorn/gunicorn.ctl)
         # that several masters on one machine would fight over.
         self.cmd = [
             str(BIN / "gunicorn"),
             "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            str(tree / "deploy" / "gunicorn.conf.py"),
             "--no-control-socket",
         ]
         if app:
@@ -161,7 +184,12 @@ class Gunicorn:
         """Start and wait until /health/live answers."""
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+                self.cmd,
+                cwd=self.tree,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         wait_for_port(self.port, timeout=60)
         deadline = time.monotonic() + 60
@@ -403,6 +431,11 @@ def servers(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]
             redis.start()
             stack.callback(redis.stop)
             variants["redis"] = {**env, "REDIS_URL": redis.url(0)}
+        trees = dict.fromkeys(args.configs, ROOT)
+        if "before" in args.configs:
+            # Same database and settings (the schema must not have changed since `--before`).
+            variants["before"] = env
+            trees["before"] = stack.enter_context(worktree(args.before, workdir))
         started: dict[str, Gunicorn] = {}
         for name in args.configs:
             if name != "bare" and variants.get(name) is None:
@@ -412,6 +445,7 @@ def servers(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]
                 "bench.bare_app:app" if name == "bare" else None,
                 variants[name] or {},
                 workdir,
+                trees[name],
             )
             stack.callback(server.stop)
             server.start()
@@ -518,6 +552,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--configs", default="bare,default,nocache", help=", ".join(CONFIGS))
     parser.add_argument("--profile", default="", help="configuration to profile with py-spy")
+    parser.add_argument(
+        "--before", default="", help="git revision served as configuration `before` (default)"
+    )
     parser.add_argument("--profile-out", default="/tmp/versehub-bench-api-profile")
     args = parser.parse_args()
     args.configs = [c for c in args.configs.split(",") if c]
@@ -525,6 +562,8 @@ def parse_args() -> argparse.Namespace:
         parser.error(f"unknown configurations: {', '.join(sorted(unknown))}")
     if "bare" not in args.configs or len(args.configs) < 2:
         parser.error("--configs needs bare and at least one VerseHub configuration")
+    if ("before" in args.configs) != bool(args.before):
+        parser.error("configuration `before` and --before REV go together")
     if args.profile and args.profile not in args.configs:
         parser.error("--profile must name one of --configs")
     if args.profile and not (BIN / "py-spy").exists():
