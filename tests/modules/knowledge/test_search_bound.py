@@ -56,8 +56,11 @@ def test_fewer_matches_than_the_bound_rank_as_unbounded(
     ids = _ids(_hub(people, 6))
     ranked = _page(people.editor, per_page=50).items
     assert [e.id for e in ranked] == ids  # relevance, not recency: the oldest is the best
-    scores = [e.score for e in ranked]
-    assert scores == sorted(scores, reverse=True)
+    # The same order as sorting every match by its own score (other sorts score each row alone).
+    scored = _page(people.editor, per_page=50, sort="newest").items
+    assert [e.id for e in ranked] == [
+        e.id for e in sorted(scored, key=lambda e: (e.score, e.id), reverse=True)
+    ]
     _bound(monkeypatch, len(ids))  # exactly as many candidates as matches
     assert [(e.id, e.score) for e in _page(people.editor, per_page=50).items] == [
         (e.id, e.score) for e in ranked
