@@ -129,7 +129,9 @@ def worktree(rev: str, workdir: Path) -> Iterator[Path]:
     """A detached git worktree of `rev` (the `before` configuration's code), removed after."""
     path = workdir / "before"
     git = ["git", "-C", str(ROOT)]
-    subprocess.run([*git, "worktree", "add", "--detach", str(path), rev], check=True)
+    subprocess.run(
+        [*git, "worktree", "add", "--detach", str(path), rev], check=True, capture_output=True
+    )
     try:
         yield path
     finally:
