@@ -51,7 +51,7 @@ START, STOP = "\ue000", "\ue001"
 MAX_TERMS = 32
 MAX_QUERY_CHARS = 500
 # Relevance order ranks at most this many matches: the newest the viewer may read that pass the
-# filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; at 1M a
+# filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; at 1M its
 # page costs ~21 ms (SQLite) / ~25 ms (PostgreSQL) with 1,000 candidates, ~26 / ~38 ms with
 # 2,000 and ~36 / ~86 ms with 5,000 (bench/RESULTS.md, "Search over 1,000,000 entries").
 RANK_CANDIDATES = 1000
@@ -221,8 +221,8 @@ def _details(match: _Match, ids: list[int], *, scored: bool) -> dict[int, tuple[
     score = null() if scored else match.score
     stmt = select(match.id, score, match.highlight).select_from(match.table).where(*where)
     return {
-        row_id: (score, highlight(marked or "", start=START, stop=STOP))
-        for row_id, score, marked in db.session.execute(stmt).all()
+        row_id: (value, highlight(marked or "", start=START, stop=STOP))
+        for row_id, value, marked in db.session.execute(stmt).all()
     }
 
 
