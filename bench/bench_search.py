@@ -527,43 +527,58 @@ def hit_counts(queries: dict[str, list[str]]) -> dict[str, int]:
     from sqlalchemy import text
 
     from versehub.extensions import db
-    from versehub.modules.knowledge.service.search import fts5_query
 
     counts = {}
     for q in (q for qs in queries.values() for q in qs):
         if db.engine.dialect.name == "sqlite":
-            match = fts5_query(q)
             sql = "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH :m"
-            counts[q] = db.session.scalar(text(sql), {"m": match})
         else:
             sql = (
                 "SELECT count(*) FROM entries "
-                "WHERE search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
+                "WHERE search_vector @@ to_tsquery('english'::regconfig, :m)"
             )
-            counts[q] = db.session.scalar(text(sql), {"q": q})
+        counts[q] = db.session.scalar(text(sql), {"m": backend_query(q)})
         db.session.remove()
     return counts
 
 
-def explain(q: str, viewer: Any) -> list[str]:
-    """The plan of the real search statement for `q` (EXPLAIN ANALYZE on PostgreSQL)."""
+def backend_query(q: str) -> str:
+    """The FTS5 MATCH or to_tsquery text the application sends for `q`."""
+    from versehub.extensions import db
+    from versehub.modules.knowledge.service import query_syntax
+
+    parsed = query_syntax.parse(q)
+    assert parsed is not None, q
+    if db.engine.dialect.name == "sqlite":
+        return query_syntax.to_fts5(parsed)
+    return query_syntax.to_tsquery(parsed)
+
+
+def page_statements(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The statements that choose and rank a page (PostgreSQL: one per id window, then the rank)."""
+    return [s for s in seen if "entries" in s[0] and "ORDER BY" in s[0]]
+
+
+def explain(q: str, viewer: Any) -> list[list[str]]:
+    """The plans of the real page statements for `q` (EXPLAIN ANALYZE on PostgreSQL)."""
     from versehub.extensions import db
 
     with statements() as seen:
         fts_page(q, viewer)
     db.session.remove()
-    statement, params = next(s for s in seen if "entries" in s[0] and "ORDER BY" in s[0])
+    plans = []
     with db.engine.connect() as conn:
         raw = conn.connection.driver_connection
         cursor = raw.cursor()
-        if db.engine.dialect.name == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-            lines = [" ".join(str(c) for c in row[1:]) for row in cursor.fetchall()]
-        else:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
-            lines = [row[0] for row in cursor.fetchall()]
+        for statement, params in page_statements(seen):
+            if db.engine.dialect.name == "sqlite":
+                cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+                plans.append([" ".join(str(c) for c in row[1:]) for row in cursor.fetchall()])
+            else:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                plans.append([row[0] for row in cursor.fetchall()])
         cursor.close()
-    return lines
+    return plans
 
 
 def diagnostics(q: str, viewer: Any, candidates: list[int]) -> dict[str, float]:
@@ -576,17 +591,17 @@ def diagnostics(q: str, viewer: Any, candidates: list[int]) -> dict[str, float]:
 
     from versehub.extensions import db
     from versehub.modules.knowledge.service import search
-    from versehub.modules.knowledge.service.search import BM25_WEIGHTS, fts5_query
+    from versehub.modules.knowledge.service.search import BM25_WEIGHTS
 
     with statements() as seen:
         fts_page(q, viewer)
     db.session.remove()
-    real, real_params = next(s for s in seen if "entries" in s[0] and "ORDER BY" in s[0])
+    real = page_statements(seen)
     highlights = next(s for s in seen if "snippet(" in s[0] or "ts_headline(" in s[0])
     visible = "e.status = 'published' AND e.is_public"
     top = "DESC, e.id DESC LIMIT 21"
     if db.engine.dialect.name == "sqlite":
-        params: dict[str, Any] = {"m": fts5_query(q)}
+        params: dict[str, Any] = {"m": backend_query(q)}
         bm25 = "bm25(entries_fts, " + ", ".join(str(w) for w in BM25_WEIGHTS) + ")"
         match = "FROM entries_fts WHERE entries_fts MATCH :m"
         joined = (
@@ -607,8 +622,8 @@ def diagnostics(q: str, viewer: Any, candidates: list[int]) -> dict[str, float]:
             f"(SELECT rowid {match} ORDER BY rowid DESC LIMIT 21)",
         }
     else:
-        params = {"q": q}
-        tsq = "websearch_to_tsquery('english'::regconfig, :q)"
+        params = {"m": backend_query(q)}
+        tsq = "to_tsquery('english'::regconfig, :m)"
         match = f"FROM entries e WHERE e.search_vector @@ {tsq}"
         cd, plain = f"ts_rank_cd(e.search_vector, {tsq})", f"ts_rank(e.search_vector, {tsq})"
         parts = {
@@ -632,19 +647,20 @@ def diagnostics(q: str, viewer: Any, candidates: list[int]) -> dict[str, float]:
             db.session.remove()
         return round(statistics.median(samples), 1)
 
-    def raw(sql: str, sql_params: Any) -> Callable[[], Any]:
+    def raw(*sqls: tuple[str, Any]) -> Callable[[], Any]:
         def run() -> None:
             with db.engine.connect() as conn:
                 cursor = conn.connection.driver_connection.cursor()
-                cursor.execute(sql, sql_params)
-                cursor.fetchall()
+                for sql, sql_params in sqls:
+                    cursor.execute(sql, sql_params)
+                    cursor.fetchall()
                 cursor.close()
 
         return run
 
     out = {
-        "page_statement_sql_only": timed(raw(real, real_params)),
-        "highlight_statement_sql_only": timed(raw(*highlights)),
+        "page_statements_sql_only": timed(raw(*real)),
+        "highlight_statement_sql_only": timed(raw(highlights)),
         "list_(): whole call": timed(lambda: fts_page(q, viewer)),
     }
     for size in candidates:  # the bound's cost, through the real path

@@ -11,7 +11,6 @@ from tests.modules.knowledge.conftest import People
 from tests.modules.knowledge.support import publish, raw_query, write
 from versehub.modules.knowledge.schemas import EntryUpdate, ListQuery, SearchQuery
 from versehub.modules.knowledge.service import entries, search
-from versehub.modules.knowledge.service.search import fts5_query
 
 HOSTILE = [
     '"', '""', '"unbalanced', "*", "capt*", "NEAR(", "NEAR(a b", "a AND OR NOT b", "AND", "OR",
@@ -26,9 +25,45 @@ def _titles(query: ListQuery, people: People) -> list[str]:
     return [e.title for e in search.list_(query=query, viewer=people.editor).items]
 
 
-def test_fts5_query_quotes_every_word() -> None:
-    assert fts5_query('NEAR(a "b" OR c*') == '"NEAR" "a" "b" "OR" "c"'
-    assert fts5_query("!!! ***") is None
+def _syntax_hub(people: People) -> None:
+    write(people.author, title="Sign language basics", content="Hands and faces.")
+    write(people.author, title="Language of the sign", content="Order matters here.")
+    write(people.author, title="Live captions", content="Real time text.")
+    write(people.author, title="Subtitles", content="Translated text under films.")
+    write(people.author, title="Captions draft", content="Live notes, unfinished.")
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"sign language"', {"Sign language basics"}),  # a phrase: next to each other, in order
+        ("sign language", {"Sign language basics", "Language of the sign"}),
+        ('"sign language', {"Sign language basics"}),  # an unclosed quote runs to the end
+        ('"language sign"', set()),
+        ("captions or subtitles", {"Live captions", "Subtitles", "Captions draft"}),
+        ("live captions OR subtitles", {"Live captions", "Captions draft", "Subtitles"}),
+        ("captions -draft", {"Live captions"}),
+        ('text -"real time"', {"Subtitles"}),
+        ("-captions", set()),  # exclusions alone search nothing
+        ("subtitles or -captions", {"Subtitles"}),
+        ("e-mail", set()),
+    ],
+)
+def test_query_syntax_means_the_same_on_both_backends(
+    ctx: Flask, people: People, q: str, expected: set[str]
+) -> None:
+    _syntax_hub(people)
+    assert set(_titles(ListQuery(q=q), people)) == expected
+    assert set(_titles(ListQuery(q=q, sort="newest"), people)) == expected
+
+
+def test_phrase_highlights_and_ranks(ctx: Flask, people: People) -> None:
+    _syntax_hub(people)
+    [hit] = search.search(query=SearchQuery(q='"live captions"'), viewer=people.editor).items
+    assert hit.title == "Live captions"
+    assert hit.score is not None
+    assert hit.score > 0
+    assert "<mark>" in (hit.highlight or "")
 
 
 def test_ranking_and_highlight(ctx: Flask, people: People) -> None:

@@ -1,24 +1,27 @@
 """Listing and full-text search of entries: one API, SQLite FTS5 or PostgreSQL tsvector below.
 
-User text never becomes query syntax on SQLite: it is split into words and each word is sent as
-a quoted FTS5 phrase (implicit AND), so `"`, `*`, `NEAR(`, `AND OR NOT`, `^` and `:` are plain
-text. PostgreSQL's `websearch_to_tsquery` is tolerant of any input by design. Highlights are
-produced with private-use sentinel characters, then the text is HTML-escaped and only the
-sentinels become <mark> tags: stored text is never trusted as HTML.
+The query text is parsed once (`query_syntax`: words, "phrases", `or`, `-exclusions`) and written
+out for the backend with every word quoted, so no user text becomes FTS5 or tsquery syntax and
+both backends read a query the same way. Highlights are produced with private-use sentinel
+characters, then the text is HTML-escaped and only the sentinels become <mark> tags: stored text
+is never trusted as HTML.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     Select,
     and_,
+    any_,
+    bindparam,
     cast,
     false,
     func,
@@ -43,18 +46,19 @@ from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service.users import username_key
 from versehub.modules.knowledge.models import FTS_TABLE, SEARCH_VECTOR, Category, Entry, Tag
 from versehub.modules.knowledge.schemas import EntryPage, EntrySummary, ListQuery, Sort
-from versehub.modules.knowledge.service import cursors, permissions
+from versehub.modules.knowledge.service import cursors, permissions, query_syntax
 from versehub.modules.knowledge.service import tags as tag_service
 from versehub.modules.knowledge.service.rendering import highlight
 
 START, STOP = "\ue000", "\ue001"
-MAX_TERMS = 32
 MAX_QUERY_CHARS = 500
 # Relevance order ranks at most this many matches: the newest the viewer may read that pass the
 # filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; at 1M its
 # page costs ~21 ms (SQLite) / ~25 ms (PostgreSQL) with 1,000 candidates, ~26 / ~38 ms with
 # 2,000 and ~36 / ~86 ms with 5,000 (bench/RESULTS.md, "Search over 1,000,000 entries").
 RANK_CANDIDATES = 1000
+# PostgreSQL looks for the candidates among the newest this many ids first (`_newest_matches`).
+PG_FIRST_WINDOW = 20_000
 # FTS5 column weights: title, summary, content, plain_language, tags_text.
 BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
 PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
@@ -62,7 +66,6 @@ PG_HEADLINE_OPTIONS = (
     f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=10, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
-_WORDS = re.compile(r"\w+")
 
 
 def clean_query(q: str | None) -> str:
@@ -71,12 +74,6 @@ def clean_query(q: str | None) -> str:
         return ""
     text = q.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
     return text[:MAX_QUERY_CHARS].strip()
-
-
-def fts5_query(q: str) -> str | None:
-    """An FTS5 MATCH string of quoted words (None when `q` has no words)."""
-    words = _WORDS.findall(q)[:MAX_TERMS]
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words) or None
 
 
 @dataclass(frozen=True)
@@ -90,12 +87,11 @@ class _Match:
     context: ColumnElement[bool] | None  # what score and highlight need (FTS5: its MATCH)
     score: ColumnElement[float]  # relevance, higher is better
     highlight: ColumnElement[str]  # matched text between the START/STOP sentinels
+    rechecked: bool = False  # the index only narrows the rows down (PostgreSQL phrases)
 
 
-def _sqlite_match(q: str) -> _Match | None:
-    match = fts5_query(q)
-    if match is None:
-        return None
+def _sqlite_match(parsed: query_syntax.Query) -> _Match:
+    match = query_syntax.to_fts5(parsed)
     fts = table(FTS_TABLE, sql_column("rowid"))
     ref: ColumnClause[Any] = literal_column(FTS_TABLE)
     return _Match(
@@ -109,11 +105,9 @@ def _sqlite_match(q: str) -> _Match | None:
     )
 
 
-def _postgres_match(q: str) -> _Match | None:
-    if not _WORDS.search(q):
-        return None
+def _postgres_match(parsed: query_syntax.Query) -> _Match:
     vector: ColumnClause[Any] = literal_column(f"entries.{SEARCH_VECTOR}")
-    tsquery = func.websearch_to_tsquery(PG_CONFIG, q)
+    tsquery = func.to_tsquery(PG_CONFIG, query_syntax.to_tsquery(parsed))
     text = func.concat_ws(" ", Entry.title, Entry.summary, Entry.content, Entry.plain_language)
     entries = Entry.__table__
     return _Match(
@@ -126,6 +120,7 @@ def _postgres_match(q: str) -> _Match | None:
         # compares with, and a cursor holding it would repeat its page forever.
         score=cast(func.ts_rank_cd(vector, tsquery), DOUBLE_PRECISION),
         highlight=func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS),
+        rechecked=parsed.has_phrase,
     )
 
 
@@ -176,6 +171,39 @@ def _after(
     return or_(key > cursor.key, and_(key == cursor.key, row_id > cursor.id))
 
 
+def _newest_matches(match: _Match, where: list[ColumnElement[bool]]) -> list[int]:
+    """Ids of the newest RANK_CANDIDATES rows meeting `where`, newest first (PostgreSQL).
+
+    Searched in id windows from the newest, each 4x wider than the one before, until enough are
+    found: one statement over the whole table is planned either as a walk of the primary key
+    backwards (reading every row's vector until enough match: all of them when the planner
+    overestimates the matches) or as a bitmap of every match from the GIN index (fetching every
+    matching row to keep the newest). A window bounds whichever plan the planner picks. Phrases
+    always take the bitmap: GIN narrows them to the rows holding all their words, but the
+    planner counts those as matches and would walk everything for a phrase that is rare.
+    """
+    low, high = db.session.execute(select(func.min(Entry.id), func.max(Entry.id))).one()
+    if high is None:
+        return []
+    order = (match.id + 0).desc() if match.rechecked else match.id.desc()
+    found: list[int] = []
+    top, width = high + 1, PG_FIRST_WINDOW
+    while len(found) < RANK_CANDIDATES and top > low:
+        bounds = [match.id < top]
+        if top - width > low:
+            bounds.append(match.id >= top - width)
+        stmt = (
+            select(match.id)
+            .select_from(match.source)
+            .where(*where, *bounds)
+            .order_by(order)
+            .limit(RANK_CANDIDATES - len(found))
+        )
+        found.extend(db.session.scalars(stmt))
+        top, width = top - width, width * 4
+    return found
+
+
 def _relevance_page(
     match: _Match, where: list[ColumnElement[bool]], query: ListQuery, cursor: cursors.Cursor | None
 ) -> Subquery:
@@ -185,20 +213,21 @@ def _relevance_page(
     walk ranks the same candidates (while the hub does not change) and the walk ends after at
     most RANK_CANDIDATES hits; a hub with fewer matches is ranked in full.
     """
-    newest = (
-        select(match.id.label("id"))
-        .select_from(match.source)
-        .where(*where)
-        .order_by(match.id.desc())  # FTS5 walks its rowids backwards natively and stops early
-        .limit(RANK_CANDIDATES)
-    )
     score: ColumnElement[Any]
     if db.engine.dialect.name == "sqlite":  # bm25() must run in the query that does the MATCH
-        hits = newest.add_columns(match.score.label("score")).subquery("hits")
+        newest = (
+            select(match.id.label("id"), match.score.label("score"))
+            .select_from(match.source)
+            .where(*where)
+            .order_by(match.id.desc())  # FTS5 walks its rowids backwards natively, stops early
+            .limit(RANK_CANDIDATES)
+        )
+        hits = newest.subquery("hits")
         score = hits.c.score
         ranked = select(hits.c.id, score)
-    else:  # ranked after the LIMIT: ts_rank_cd reads the candidates' vectors only
-        hits = newest.subquery("hits")
+    else:  # ranked after the choice: ts_rank_cd reads the candidates' vectors only
+        ids = bindparam("candidates", _newest_matches(match, where), type_=ARRAY(Integer))
+        hits = select(Entry.id.label("id")).where(Entry.id == any_(ids)).subquery("hits")
         score = match.score
         joined = hits.join(Entry.__table__, Entry.id == hits.c.id)
         ranked = select(hits.c.id, score.label("score")).select_from(joined)
@@ -266,9 +295,10 @@ def fetch(
     where = [permissions.visible_clause(viewer), *_filters(query)]
     match: _Match | None = None
     if q:
-        match = (_sqlite_match if db.engine.dialect.name == "sqlite" else _postgres_match)(q)
-        if match is None:  # nothing searchable in the text (only punctuation)
+        parsed = query_syntax.parse(q)
+        if parsed is None:  # nothing searchable in the text (punctuation, exclusions only)
             return HitPage(hits=[], sort=sort, has_more=False)
+        match = (_sqlite_match if db.engine.dialect.name == "sqlite" else _postgres_match)(parsed)
         where.append(match.condition)
     stmt: Select[Any]
     if match is not None and sort == "relevance":
