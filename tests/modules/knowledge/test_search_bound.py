@@ -13,7 +13,7 @@ from tests.modules.knowledge.test_search import HOSTILE
 from versehub.core.auth import Principal
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import EntryPage, ListQuery
-from versehub.modules.knowledge.service import search
+from versehub.modules.knowledge.service import entries, search
 
 
 def _hub(people: People, count: int) -> list[Entry]:
@@ -129,3 +129,55 @@ def test_hostile_queries_never_error_when_bounded(
     _hub(people, 3)
     _bound(monkeypatch, 1)
     search.list_(query=raw_query(q=q), viewer=None)
+
+
+def _mixed_hub(people: People) -> list[Entry]:
+    """Matches among non-matches, drafts and a gap of deleted ids, oldest first."""
+    made = []
+    for i in range(14):
+        if i % 3 == 1:
+            write(people.author, title=f"Other {i}", content="Nothing to find.")
+        entry = write(people.author, title=f"Entry {i}", content=" ".join(["captions"] * (i + 1)))
+        made.append(publish(entry, people.editor) if i % 4 else entry)  # some stay drafts
+    for entry in made[5:8]:
+        entries.delete(entry_id=entry.id, viewer=people.author)
+    return made[:5] + made[8:]
+
+
+@pytest.mark.parametrize("window", [1, 3, 7])
+@pytest.mark.parametrize("size", [1, 6, 50])
+@pytest.mark.parametrize("viewer", ["editor", "anonymous"])
+@pytest.mark.parametrize("q", ["captions", '"captions captions"'])
+def test_id_windows_find_the_newest_candidates(
+    app: Flask,
+    ctx: Flask,
+    people: People,
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    size: int,
+    viewer: str,
+    q: str,
+) -> None:
+    # PostgreSQL looks for candidates window by window; whatever the windows, the candidates
+    # are the newest `size` readable matches (SQLite has no windows: the same answer, one
+    # statement). A phrase ("captions captions": the second entry on) takes the bitmap plan.
+    kept = _mixed_hub(people)
+    reader = people.editor if viewer == "editor" else None
+    readable = [e for e in kept if reader is not None or e.status == "published"]
+    matching = [e for e in readable if q == "captions" or e.content.count("captions") > 1]
+    _bound(monkeypatch, size)
+    expected = sorted(e.id for e in matching)[-size:][::-1]  # newest first...
+    expected.sort(key=lambda i: next(e for e in kept if e.id == i).content.count("captions"))
+    expected.reverse()  # ...then ranked: the more "captions", the better
+    monkeypatch.setattr(search, "PG_FIRST_WINDOW", window)
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    pattern = re.compile(r"ORDER BY entries\.id( \+ \S+)? DESC")
+    with sql_statements(app, pattern) as windows:
+        page = search.list_(query=ListQuery(q=q, per_page=50), viewer=reader)
+    assert [e.id for e in page.items] == expected
+    if postgres:
+        # A window holds at most `window` ids: more candidates need more windows.
+        assert len(windows) > 1 if size > window else len(windows) >= 1
+        assert all(("+" in w) == q.startswith('"') for w in windows)
+    else:
+        assert windows == []  # FTS5 walks its rowids instead
