@@ -15,13 +15,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    Integer,
     Select,
     and_,
-    any_,
-    bindparam,
     cast,
     false,
     func,
@@ -57,8 +53,6 @@ MAX_QUERY_CHARS = 500
 # page costs ~21 ms (SQLite) / ~25 ms (PostgreSQL) with 1,000 candidates, ~26 / ~38 ms with
 # 2,000 and ~36 / ~86 ms with 5,000 (bench/RESULTS.md, "Search over 1,000,000 entries").
 RANK_CANDIDATES = 1000
-# PostgreSQL looks for the candidates among the newest this many ids first (`_newest_matches`).
-PG_FIRST_WINDOW = 20_000
 # FTS5 column weights: title, summary, content, plain_language, tags_text.
 BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
 PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
@@ -171,39 +165,6 @@ def _after(
     return or_(key > cursor.key, and_(key == cursor.key, row_id > cursor.id))
 
 
-def _newest_matches(match: _Match, where: list[ColumnElement[bool]]) -> list[int]:
-    """Ids of the newest RANK_CANDIDATES rows meeting `where`, newest first (PostgreSQL).
-
-    Searched in id windows from the newest, each 4x wider than the one before, until enough are
-    found: one statement over the whole table is planned either as a walk of the primary key
-    backwards (reading every row's vector until enough match: all of them when the planner
-    overestimates the matches) or as a bitmap of every match from the GIN index (fetching every
-    matching row to keep the newest). A window bounds whichever plan the planner picks. Phrases
-    always take the bitmap: GIN narrows them to the rows holding all their words, but the
-    planner counts those as matches and would walk everything for a phrase that is rare.
-    """
-    low, high = db.session.execute(select(func.min(Entry.id), func.max(Entry.id))).one()
-    if high is None:
-        return []
-    order = (match.id + 0).desc() if match.rechecked else match.id.desc()
-    found: list[int] = []
-    top, width = high + 1, PG_FIRST_WINDOW
-    while len(found) < RANK_CANDIDATES and top > low:
-        bounds = [match.id < top]
-        if top - width > low:
-            bounds.append(match.id >= top - width)
-        stmt = (
-            select(match.id)
-            .select_from(match.source)
-            .where(*where, *bounds)
-            .order_by(order)
-            .limit(RANK_CANDIDATES - len(found))
-        )
-        found.extend(db.session.scalars(stmt))
-        top, width = top - width, width * 4
-    return found
-
-
 def _relevance_page(
     match: _Match, where: list[ColumnElement[bool]], query: ListQuery, cursor: cursors.Cursor | None
 ) -> Subquery:
@@ -213,21 +174,25 @@ def _relevance_page(
     walk ranks the same candidates (while the hub does not change) and the walk ends after at
     most RANK_CANDIDATES hits; a hub with fewer matches is ranked in full.
     """
+    # FTS5 walks its rowids backwards natively and stops early; PostgreSQL picks a backward walk
+    # of the primary key or a bitmap of the GIN matches. Not for a phrase: GIN narrows it to the
+    # rows holding all its words, the planner takes those for matches and, for a rare phrase of
+    # common words, would walk (and decompress the vector of) every row; `id + 0` leaves it the
+    # bitmap, which rechecks only the rows holding all the words (bench/RESULTS.md).
+    newest = (
+        select(match.id.label("id"))
+        .select_from(match.source)
+        .where(*where)
+        .order_by((match.id + 0).desc() if match.rechecked else match.id.desc())
+        .limit(RANK_CANDIDATES)
+    )
     score: ColumnElement[Any]
     if db.engine.dialect.name == "sqlite":  # bm25() must run in the query that does the MATCH
-        newest = (
-            select(match.id.label("id"), match.score.label("score"))
-            .select_from(match.source)
-            .where(*where)
-            .order_by(match.id.desc())  # FTS5 walks its rowids backwards natively, stops early
-            .limit(RANK_CANDIDATES)
-        )
-        hits = newest.subquery("hits")
+        hits = newest.add_columns(match.score.label("score")).subquery("hits")
         score = hits.c.score
         ranked = select(hits.c.id, score)
-    else:  # ranked after the choice: ts_rank_cd reads the candidates' vectors only
-        ids = bindparam("candidates", _newest_matches(match, where), type_=ARRAY(Integer))
-        hits = select(Entry.id.label("id")).where(Entry.id == any_(ids)).subquery("hits")
+    else:  # ranked after the LIMIT: ts_rank_cd reads the candidates' vectors only
+        hits = newest.subquery("hits")
         score = match.score
         joined = hits.join(Entry.__table__, Entry.id == hits.c.id)
         ranked = select(hits.c.id, score.label("score")).select_from(joined)
