@@ -162,10 +162,16 @@ class RevisionPublic(_Output):
     restored_from: int | None
 
 
+SEARCH_SYNTAX = (
+    'Search text: every word is required, "quoted words" are a phrase, `or` between terms '
+    'offers alternatives, `-word` or `-"a phrase"` excludes; no other character has a meaning.'
+)
+
+
 class ListQuery(_Input):
     """Filters, sort and paging of the entry list (`q` makes it a search)."""
 
-    q: Annotated[str, Field(max_length=QUERY_MAX)] | None = None
+    q: Annotated[str, Field(max_length=QUERY_MAX, description=SEARCH_SYNTAX)] | None = None
     category: SlugInput | None = None
     tag: TagInput | None = None
     author: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -196,7 +202,7 @@ class ListQuery(_Input):
 class SearchQuery(ListQuery):
     """A search: like the list, with a required query."""
 
-    q: Annotated[str, Field(min_length=1, max_length=QUERY_MAX)]
+    q: Annotated[str, Field(min_length=1, max_length=QUERY_MAX, description=SEARCH_SYNTAX)]
 
 
 class EntryPage(BaseModel):

@@ -36,6 +36,7 @@ from versehub.modules.knowledge.graphql.types import (
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import (
     PER_PAGE_DEFAULT,
+    SEARCH_SYNTAX,
     EntryCreate,
     EntryTransition,
     EntryUpdate,
@@ -134,9 +135,7 @@ class EntrySort(Enum):
 
 @strawberry.input(description="Filters of an entry list; `search` makes it a full-text search.")
 class EntryFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Full-text query (any text is safe: never query syntax)."
-    )
+    search: str | None = strawberry.field(default=None, description=SEARCH_SYNTAX)
     category: str | None = strawberry.field(default=None, description="Category slug.")
     tag: str | None = None
     author: str | None = strawberry.field(default=None, description="Author id or username.")
