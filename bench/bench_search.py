@@ -555,7 +555,7 @@ def backend_query(q: str) -> str:
 
 
 def page_statements(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    """The statements that choose and rank a page (PostgreSQL: one per id window, then the rank)."""
+    """The statements that choose and rank a page (the ones with an ORDER BY over entries)."""
     return [s for s in seen if "entries" in s[0] and "ORDER BY" in s[0]]
 
 
