@@ -67,8 +67,11 @@ def test_renderings() -> None:
     assert parsed is not None
     assert to_fts5(parsed) == '(("live" AND "captions")) OR (("sign language") NOT "draft")'
     assert to_tsquery(parsed) == "('live' & 'captions') | (('sign' <-> 'language') & !'draft')"
-    assert parsed.has_phrase
-    assert not Query(((Term(("a",)),),)).has_phrase
+    assert parsed.requires_phrase
+    assert not Query(((Term(("a",)),),)).requires_phrase
+    excluded = parse('captions -"real time"')  # an excluded phrase does not narrow the matches
+    assert excluded is not None
+    assert not excluded.requires_phrase
 
 
 _FTS5_QUOTED = re.compile(r'"(?:[^"]|"")*"')

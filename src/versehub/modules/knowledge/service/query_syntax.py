@@ -43,9 +43,13 @@ class Query:
     alternatives: tuple[tuple[Term, ...], ...]
 
     @property
-    def has_phrase(self) -> bool:
-        """Whether any term is a phrase of two or more words (an index can only recheck those)."""
-        return any(len(t.words) > 1 for alt in self.alternatives for t in alt)
+    def requires_phrase(self) -> bool:
+        """Whether a required term is a phrase of two or more words.
+
+        An index can only narrow such a query down to the rows holding all the phrase's words
+        (an excluded phrase removes rows instead, and does not shrink the matches).
+        """
+        return any(len(t.words) > 1 and not t.negated for alt in self.alternatives for t in alt)
 
 
 def parse(text: str) -> Query | None:

@@ -81,7 +81,7 @@ class _Match:
     context: ColumnElement[bool] | None  # what score and highlight need (FTS5: its MATCH)
     score: ColumnElement[float]  # relevance, higher is better
     highlight: ColumnElement[str]  # matched text between the START/STOP sentinels
-    rechecked: bool = False  # the index only narrows the rows down (PostgreSQL phrases)
+    rechecked: bool = False  # the index only narrows the matches down (PostgreSQL phrases)
 
 
 def _sqlite_match(parsed: query_syntax.Query) -> _Match:
@@ -114,7 +114,7 @@ def _postgres_match(parsed: query_syntax.Query) -> _Match:
         # compares with, and a cursor holding it would repeat its page forever.
         score=cast(func.ts_rank_cd(vector, tsquery), DOUBLE_PRECISION),
         highlight=func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS),
-        rechecked=parsed.has_phrase,
+        rechecked=parsed.requires_phrase,
     )
 
 
@@ -178,7 +178,8 @@ def _relevance_page(
     # of the primary key or a bitmap of the GIN matches. Not for a phrase: GIN narrows it to the
     # rows holding all its words, the planner takes those for matches and, for a rare phrase of
     # common words, would walk (and decompress the vector of) every row; `id + 0` leaves it the
-    # bitmap, which rechecks only the rows holding all the words (bench/RESULTS.md).
+    # bitmap, which rechecks only the rows holding all the words. A common phrase pays that
+    # recheck too, where the walk would stop early (bench/RESULTS.md).
     newest = (
         select(match.id.label("id"))
         .select_from(match.source)
