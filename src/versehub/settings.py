@@ -236,6 +236,13 @@ class Settings(BaseSettings):
     password_reset_max_age: int = Field(
         3600, ge=60, description="Seconds a password reset link stays valid."
     )
+    password_min_score: int = Field(
+        3,
+        ge=0,
+        le=4,
+        description="Lowest zxcvbn strength score (0-4, with the username and email as known "
+        "words) a new password must reach, on every path that sets one; 0 turns the check off.",
+    )
     smtp_host: str | None = Field(
         None,
         description="SMTP server for outgoing mail. Unset: mails are written to "

@@ -29,6 +29,9 @@ def test_create_with_prompt_and_policy_errors(app: Flask) -> None:
     result = runner.invoke(args=args, input="short\nshort\n")
     assert result.exit_code == 1
     assert "password: Password must be at least 12 characters" in result.output
+    result = runner.invoke(args=args, input="password1234\npassword1234\n")
+    assert result.exit_code == 1
+    assert "password: Password is too easy to guess" in result.output
     result = runner.invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}\n")
