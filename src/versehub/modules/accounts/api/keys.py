@@ -6,7 +6,6 @@ from flask import Response
 
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope, list_envelope
-from versehub.core.errors import APIError
 from versehub.core.openapi import Envelope
 from versehub.modules.accounts.api.blueprint import (
     API_KEYS_TAG,
@@ -48,7 +47,11 @@ TAGS = [API_KEYS_TAG]
 def create_api_key(body: ApiKeyCreate) -> Response:
     """Create a key; the response is the only time the key is shown."""
     principal = person()
-    owner = users.get_or_404(user_id=body.user_id or principal.user_id)
+    owner = users.get_visible(
+        user_id=body.user_id or principal.user_id,
+        viewer_id=principal.user_id,
+        viewer_is_admin="admin" in principal.roles,
+    )
     row, key = api_keys.create(
         owner=owner,
         actor_id=principal.user_id,
@@ -72,14 +75,14 @@ def create_api_key(body: ApiKeyCreate) -> Response:
 @person_required
 @validated
 def list_api_keys(query: ApiKeysQuery) -> Response:
-    """The caller's keys without secrets (admins: `?user_id=` for someone else's)."""
+    """The caller's keys without secrets (admins: `?user_id=` for someone else's, else 404)."""
     principal = person()
-    user_id = principal.user_id
-    if query.user_id is not None and query.user_id != principal.user_id:
-        if "admin" not in principal.roles:
-            raise APIError("RES_NOT_FOUND", "No such user")
-        user_id = users.get_or_404(user_id=query.user_id).id
-    rows = api_keys.list_(user_id=user_id)
+    owner = users.get_visible(
+        user_id=query.user_id or principal.user_id,
+        viewer_id=principal.user_id,
+        viewer_is_admin="admin" in principal.roles,
+    )
+    rows = api_keys.list_(user_id=owner.id)
     items = [ApiKeyPublic.model_validate(row).model_dump(mode="json") for row in rows]
     return list_envelope(items, {"total": len(items)})
 
