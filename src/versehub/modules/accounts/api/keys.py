@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Response
+from flask_openapi3.types import ResponseDict
 
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope, list_envelope
-from versehub.core.openapi import Envelope
+from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
     API_KEYS_TAG,
     AUTH_ERRORS,
@@ -33,13 +34,15 @@ from versehub.modules.accounts.schemas_api import (
 from versehub.modules.accounts.service import api_keys, users
 
 TAGS = [API_KEYS_TAG]
+# Another user's keys, or a user or key that does not exist (users.get_visible).
+HIDDEN: ResponseDict = {404: ErrorEnvelope}
 
 
 @bp.post(
     "/auth/api-keys",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={201: Envelope[ApiKeyCreatedData], **AUTH_ERRORS, **BODY_ERRORS},
+    responses={201: Envelope[ApiKeyCreatedData], **AUTH_ERRORS, **BODY_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required
@@ -69,7 +72,7 @@ def create_api_key(body: ApiKeyCreate) -> Response:
     "/auth/api-keys",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={200: Envelope[ApiKeyList], **AUTH_ERRORS},
+    responses={200: Envelope[ApiKeyList], **AUTH_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required
@@ -91,7 +94,7 @@ def list_api_keys(query: ApiKeysQuery) -> Response:
     "/auth/api-keys/<int:key_id>",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS},
+    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required
