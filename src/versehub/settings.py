@@ -201,14 +201,38 @@ class Settings(BaseSettings):
         description="Limit per endpoint and caller (API key, else user, else IP) for routes "
         "without their own; `;` joins several, e.g. `300/minute;5000/hour`.",
     )
-    rate_limit_auth: str = Field(
-        "10/minute;50/hour",
-        description="Login and registration together, per client IP.",
+    # Each authentication action has its own per-IP budget (API and web pages share it).
+    rate_limit_login: str = Field(
+        "10/minute;50/hour", description="Login attempts per client IP (API and web page)."
     )
-    rate_limit_auth_login: str = Field(
+    rate_limit_login_name: str = Field(
         "5/minute;20/hour",
-        description="Login and registration attempts per login name (email or username), "
-        "from any IP.",
+        description="Login attempts per login name (email or username), from any IP.",
+    )
+    rate_limit_register: str = Field(
+        "5/minute;20/hour", description="Registrations per client IP (API and web page)."
+    )
+    rate_limit_refresh: str = Field(
+        "60/minute;600/hour",
+        description="Token refreshes per client IP (high: many clients can share one address).",
+    )
+    rate_limit_two_factor: str = Field(
+        "10/minute;50/hour",
+        description="Two-factor set-up, confirmation, disabling and new recovery codes, "
+        "together, per client IP.",
+    )
+    rate_limit_email_verification: str = Field(
+        "10/minute;50/hour",
+        description="Verification links spent (API and web page) per client IP.",
+    )
+    rate_limit_password_reset: str = Field(
+        "10/minute;50/hour",
+        description="Password reset requests and confirmations (API and web page), together, "
+        "per client IP.",
+    )
+    rate_limit_password_reset_name: str = Field(
+        "3/minute;10/hour",
+        description="Password reset requests per email address, from any IP (no mail flood).",
     )
     trusted_proxies: int = Field(
         0,
@@ -235,6 +259,13 @@ class Settings(BaseSettings):
     )
     password_reset_max_age: int = Field(
         3600, ge=60, description="Seconds a password reset link stays valid."
+    )
+    password_min_score: int = Field(
+        3,
+        ge=0,
+        le=4,
+        description="Lowest zxcvbn strength score (0-4, with the username and email as known "
+        "words) a new password must reach, on every path that sets one; 0 turns the check off.",
     )
     smtp_host: str | None = Field(
         None,
@@ -317,7 +348,17 @@ class Settings(BaseSettings):
             parse_keys(value.get_secret_value())
         return value
 
-    @field_validator("rate_limit_default", "rate_limit_auth", "rate_limit_auth_login")
+    @field_validator(
+        "rate_limit_default",
+        "rate_limit_login",
+        "rate_limit_login_name",
+        "rate_limit_register",
+        "rate_limit_refresh",
+        "rate_limit_two_factor",
+        "rate_limit_email_verification",
+        "rate_limit_password_reset",
+        "rate_limit_password_reset_name",
+    )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         # A typo must stop start-up, not surface as an error on the first limited request.

@@ -87,12 +87,12 @@ def make_blueprint() -> Blueprint:
         return envelope({"ok": True})
 
     @bp.post("/api/v1/limitstest/login")
-    @auth_limit()
+    @auth_limit("login", name_field="login")
     def login() -> Response:
         return envelope({"ok": True})
 
     @bp.post("/api/v1/limitstest/register")
-    @auth_limit(login_field="email")
+    @auth_limit("register")
     def register() -> Response:
         return envelope({"ok": True}, status=201)
 
@@ -325,34 +325,42 @@ def test_one_trusted_proxy_honours_the_last_hop(make_app: AppFactory) -> None:
 
 # --- the auth class -------------------------------------------------------------------------------
 def test_auth_limit_counts_per_login_name(make_app: AppFactory) -> None:
-    app = limited_app(make_app, rate_limit_auth="10/minute", rate_limit_auth_login="2/minute")
+    app = limited_app(make_app, rate_limit_login="10/minute", rate_limit_login_name="2/minute")
     client = app.test_client()
     login = "/api/v1/limitstest/login"
     assert client.post(login, json={"login": "ada"}).status_code == 200
     assert client.post(login, json={"login": "ada", "password": "x"}).status_code == 200
     assert client.post(login, json={"login": " ADA "}).status_code == 429
     assert client.post(login, json={"login": "bob"}).status_code == 200
-    # Registering with that email counts against the same name.
-    register = "/api/v1/limitstest/register"
-    assert client.post(register, json={"email": "bob"}).status_code == 201
-    assert client.post(register, json={"email": "bob"}).status_code == 429
 
 
-def test_auth_limit_counts_login_and_register_together_per_ip(make_app: AppFactory) -> None:
-    app = limited_app(make_app, rate_limit_auth="3/minute", rate_limit_auth_login="100/minute")
+def test_auth_limit_gives_each_action_its_own_bucket_per_ip(make_app: AppFactory) -> None:
+    app = limited_app(
+        make_app,
+        rate_limit_login="2/minute",
+        rate_limit_login_name="100/minute",
+        rate_limit_register="3/minute",
+    )
     client = app.test_client()
-    assert client.post("/api/v1/limitstest/login", json={"login": "a"}).status_code == 200
-    assert client.post("/api/v1/limitstest/register", json={"email": "b"}).status_code == 201
-    assert client.post("/api/v1/limitstest/login", json={"login": "c"}).status_code == 200
-    refused = client.post("/api/v1/limitstest/register", json={"email": "d"})
-    assert refused.status_code == 429
-    assert refused.get_json()["error"]["details"]["limit"] == "3 per 1 minute"
-    # Other routes keep their own budget; another address has its own auth budget.
+    logins = [client.post("/api/v1/limitstest/login", json={"login": n}) for n in "abc"]
+    assert [r.status_code for r in logins] == [200, 200, 429]
+    # Logins used up their budget; registrations from the same address still have theirs.
+    registers = [client.post("/api/v1/limitstest/register", json={"email": n}) for n in "defg"]
+    assert [r.status_code for r in registers] == [201, 201, 201, 429]
+    assert registers[-1].get_json()["error"]["details"]["limit"] == "3 per 1 minute"
+    # Other routes keep their own budget; another address has its own auth budgets.
     assert client.get("/api/v1/limitstest/default").status_code == 200
     other = client.post(
         "/api/v1/limitstest/login", json={"login": "e"}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
     )
     assert other.status_code == 200
+
+
+def test_auth_limit_for_an_action_without_a_setting_fails_at_declaration() -> None:
+    with pytest.raises(TypeError, match="rate_limit_sign_in"):
+        auth_limit("sign_in")
+    with pytest.raises(TypeError, match="rate_limit_register_name"):
+        auth_limit("register", name_field="email")
 
 
 # --- never limited --------------------------------------------------------------------------------

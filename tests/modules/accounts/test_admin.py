@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Blueprint, Flask, Response
 from flask.testing import FlaskClient
 
+import versehub
 from tests.modules.accounts.support import (
     assert_error,
     bearer,
@@ -18,6 +22,7 @@ from tests.modules.accounts.support import (
 )
 from versehub.core.auth import require_module
 from versehub.core.envelope import envelope
+from versehub.modules.accounts.events import AUDITED_EVENTS
 from versehub.modules.accounts.models import AuditEvent, UserModuleAccess, UserRole
 
 USERS = "/api/v1/admin/users"
@@ -190,8 +195,58 @@ def test_audit_trail_filters_and_pages(
     assert future["data"]["items"] == []
     past = client.get(f"{AUDIT}?until=2000-01-01T00:00:00Z", headers=admin_headers).get_json()
     assert past["data"]["items"] == []
-    for bad in ("per_page=0", "per_page=101", "since=yesterday", "since=2020-01-01T00:00:00"):
+    for bad in ("per_page=0", "per_page=101", "since=yesterday", "until=2026-13-01"):
         assert_error(client.get(f"{AUDIT}?{bad}", headers=admin_headers), 422, "VAL_INVALID")
+
+
+def test_audit_dates_are_midnight_utc_and_naive_times_are_utc(
+    client: FlaskClient, admin_headers: dict[str, str], member_id: int
+) -> None:
+    login(client, "ada", "wrong password!!")
+
+    def total(query: str) -> int:
+        body = client.get(f"{AUDIT}?event=security.login_failed&{query}", headers=admin_headers)
+        assert body.status_code == 200, body.get_json()
+        return int(body.get_json()["data"]["pagination"]["total"])
+
+    today = datetime.now(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    assert total(f"since={today.isoformat()}") == 1
+    assert total(f"since={tomorrow.isoformat()}") == 0
+    assert total(f"until={tomorrow.isoformat()}") == 1
+    assert total(f"until={today.isoformat()}") == 0
+    # No offset: UTC, the same answer as with Z.
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    in_an_hour = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert total(f"since={hour_ago}") == total(f"since={hour_ago}Z") == 1
+    assert total(f"since={in_an_hour}") == total(f"since={in_an_hour}Z") == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["login_failed", "security.login_faild", "security.*", "user.created", "x" * 64]
+)
+def test_audit_event_filter_refuses_unknown_names(
+    client: FlaskClient, admin_headers: dict[str, str], name: str
+) -> None:
+    response = client.get(f"{AUDIT}?event={name}", headers=admin_headers)
+    body = assert_error(response, 422, "VAL_INVALID")
+    [error] = body["error"]["errors"]
+    assert error["field"] == "event"
+    assert "security.login_failed" in error["message"]
+    assert set(body["error"]["details"]["allowed"]) >= AUDITED_EVENTS
+
+
+def test_every_security_event_in_the_sources_is_a_known_audit_event() -> None:
+    sources = Path(versehub.__file__).parent.rglob("*.py")
+    written = {
+        name
+        for path in sources
+        for name in re.findall(r"[\"'](security\.[a-z0-9_]+)[\"']", path.read_text("utf-8"))
+    }
+    assert written
+    assert written <= AUDITED_EVENTS
+    readme = (Path(versehub.__file__).parents[2] / "README.md").read_text("utf-8")
+    assert [name for name in sorted(AUDITED_EVENTS) if f"`{name}`" not in readme] == []
 
 
 def test_other_modules_security_events_land_in_the_audit_trail(

@@ -182,9 +182,11 @@ def test_only_admins_create_admin_keys_or_keys_for_others(
     app: Flask, client: FlaskClient, member_headers: dict[str, str], admin_headers: dict[str, str]
 ) -> None:
     agent_id = make_user(app, email="bot@example.com", username="bot", roles=("agent",))
-    for body in ({"scopes": ["admin"]}, {"scopes": ["entries:read"], "user_id": agent_id}):
-        response = client.post(KEYS, json={"name": "x", **body}, headers=member_headers)
-        assert_error(response, 403, "AUTH_INSUFFICIENT_PERMISSIONS")
+    response = client.post(KEYS, json={"name": "x", "scopes": ["admin"]}, headers=member_headers)
+    assert_error(response, 403, "AUTH_INSUFFICIENT_PERMISSIONS")
+    # Another user's keys are hidden (404), like everything of another user's.
+    body = {"name": "x", "scopes": ["entries:read"], "user_id": agent_id}
+    assert_error(client.post(KEYS, json=body, headers=member_headers), 404, "RES_NOT_FOUND")
     assert count(app, ApiKey) == 0
     agent_key = create_key(client, admin_headers, user_id=agent_id, scopes=["agents:write"])
     assert agent_key["user_id"] == agent_id
@@ -228,6 +230,28 @@ def test_other_users_keys_are_not_found(
     mine = create_key(client, member_headers)
     assert client.delete(f"{KEYS}/{mine['id']}", headers=admin_headers).status_code == 200
     assert count(app, AuditEvent, AuditEvent.event == "security.api_key_revoked") == 1
+
+
+def test_another_users_keys_answer_alike_whether_or_not_the_user_exists(
+    client: FlaskClient,
+    member_headers: dict[str, str],
+    admin_id: int,
+    admin_headers: dict[str, str],
+) -> None:
+    create = {"name": "x", "scopes": ["entries:read"]}
+    answers = [
+        client.get(f"{KEYS}?user_id={user_id}", headers=member_headers)
+        for user_id in (admin_id, 999)
+    ] + [
+        client.post(KEYS, json={**create, "user_id": user_id}, headers=member_headers)
+        for user_id in (admin_id, 999)
+    ]
+    bodies = [assert_error(answer, 404, "RES_NOT_FOUND") for answer in answers]
+    assert {body["message"] for body in bodies} == {"No such user among those you may see"}
+    assert all(body["error"] == bodies[0]["error"] for body in bodies)
+    # Admins see everyone's; for them only a missing user is 404.
+    assert client.get(f"{KEYS}?user_id={admin_id}", headers=admin_headers).status_code == 200
+    assert_error(client.get(f"{KEYS}?user_id=999", headers=admin_headers), 404, "RES_NOT_FOUND")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import AppFactory
 from tests.modules.accounts.support import (
     PASSWORD,
     assert_error,
@@ -77,23 +78,75 @@ def test_fullwidth_username_is_stored_normalised(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("password", "needle"),
+    ("password", "rule", "needle"),
     [
-        ("short-1A", "at least 12"),
-        ("qwerty123456", "too common"),
-        ("QWERTY123456", "too common"),
-        ("my-ada.lovelace-secret", "email address"),
-        ("xx-ADALOVE-xx-2024", "username"),
+        ("short-1A", "string_too_short", "at least 12"),  # the schema checks length first
+        ("qwerty123456", "password_common", "too common"),
+        ("QWERTY123456", "password_common", "too common"),
+        ("my-ada.lovelace-secret", "password_contains_email", "email address before the @"),
+        ("xx-ADALOVE-xx-2024", "password_contains_username", "username"),
+        # 12+ characters and outside the top 10,000: only the strength score refuses these.
+        ("password1234", "password_too_weak", "too easy to guess"),
+        ("aaaaaaaaaaaa", "password_too_weak", "too easy to guess"),
+        ("111111111111", "password_too_weak", "too easy to guess"),
+        ("123456789012", "password_too_weak", "too easy to guess"),
+        ("passwordpassword", "password_too_weak", "too easy to guess"),
     ],
 )
-def test_password_policy(app: Flask, client: FlaskClient, password: str, needle: str) -> None:
+def test_password_policy(
+    app: Flask, client: FlaskClient, password: str, rule: str, needle: str
+) -> None:
     response = register(
         client, email="ada.lovelace@example.com", username="adalove", password=password
     )
     body = assert_error(response, 422, "VAL_INVALID")
     assert error_fields(body) == {"password"}
-    assert any(needle in e["message"] for e in body["error"]["errors"])
+    broken = {e["type"]: e["message"] for e in body["error"]["errors"]}
+    assert needle in broken[rule]
     assert count(app, User) == 0
+
+
+def test_weak_password_message_names_the_rule_and_zxcvbn_advice(client: FlaskClient) -> None:
+    body = assert_error(register(client, password="password1234"), 422, "VAL_INVALID")
+    [error] = body["error"]["errors"]
+    assert error["type"] == "password_too_weak"
+    assert error["message"].startswith("Password is too easy to guess (strength 1 of 4, at least 3")
+    assert "common password" in error["message"]
+
+
+@pytest.mark.parametrize("password", ["Qu4s4rV3x-Z1lt", "xevrasauq-tliz", "zilt-Qu4s4rv3x"])
+def test_username_and_email_are_known_words_for_the_score(
+    client: FlaskClient, password: str
+) -> None:
+    # Strong for a stranger (score 4), weak for whoever knows the account's names: l33t,
+    # reversed or decorated, they are not substrings, but zxcvbn matches them as user inputs.
+    response = register(
+        client, email="quasarvex.zilt@example.com", username="quasarvex", password=password
+    )
+    body = assert_error(response, 422, "VAL_INVALID")
+    assert {e["type"] for e in body["error"]["errors"]} == {"password_too_weak"}
+    stranger = register(client, email="other@example.com", username="other", password=password)
+    assert stranger.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        # A local part under 4 characters is not searched for: "al" is in too many words.
+        ("al@example.com", "Vivid-Lantern-Orchard-42"),
+        ("bob@example.com", "Bobbin-Lantern-Orchard-42"),
+    ],
+)
+def test_short_email_local_part_is_not_searched(
+    client: FlaskClient, email: str, password: str
+) -> None:
+    assert register(client, email=email, username="zed", password=password).status_code == 201
+
+
+def test_minimum_score_is_a_setting(make_app: AppFactory) -> None:
+    lenient = make_app(password_min_score=0).test_client()
+    assert register(lenient, password="password1234").status_code == 201
+    assert make_app().extensions["versehub.settings"].password_min_score == 3
 
 
 def test_megabyte_password_is_refused_quickly_without_hashing(

@@ -159,9 +159,13 @@ def test_no_credentials(client: FlaskClient) -> None:
 
 
 def test_token_types_are_not_interchangeable(client: FlaskClient, member: dict[str, Any]) -> None:
-    assert_error(client.get(ME, headers=bearer(member["refresh_token"])), 401, "AUTH_TOKEN_INVALID")
-    assert_error(
-        client.post(REFRESH, headers=bearer(member["access_token"])), 401, "AUTH_TOKEN_INVALID"
+    as_access = client.get(ME, headers=bearer(member["refresh_token"]))
+    assert (
+        assert_error(as_access, 401, "AUTH_TOKEN_INVALID")["message"] == "Expected an access token"
+    )
+    as_refresh = client.post(REFRESH, headers=bearer(member["access_token"]))
+    assert (
+        assert_error(as_refresh, 401, "AUTH_TOKEN_INVALID")["message"] == "Expected a refresh token"
     )
 
 

@@ -93,8 +93,12 @@ def test_reset_page_sets_the_password_and_ends_sessions(
 
 @pytest.mark.parametrize(
     ("password", "message"),
-    [("short", "at least 12"), ("", "Choose a new password")],
-    ids=["policy", "empty"],
+    [
+        ("short", "at least 12"),
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("", "Choose a new password"),
+    ],
+    ids=["policy", "strength", "empty"],
 )
 def test_reset_page_shows_password_problems_at_the_field(
     app: Flask, client: FlaskClient, member: int, password: str, message: str

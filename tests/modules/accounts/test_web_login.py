@@ -37,7 +37,7 @@ def test_form_login_locks_out_like_the_api(app: Flask, client: FlaskClient) -> N
 
 def test_form_login_has_the_strict_rate_limits(make_app: AppFactory) -> None:
     app = make_app(
-        rate_limits_enabled=True, rate_limit_auth="10/minute", rate_limit_auth_login="2/minute"
+        rate_limits_enabled=True, rate_limit_login="10/minute", rate_limit_login_name="2/minute"
     )
     make_user(app)
     client = app.test_client()

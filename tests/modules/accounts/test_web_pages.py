@@ -68,6 +68,17 @@ def test_register_form_shows_service_errors_on_fields(client: FlaskClient) -> No
     assert 'aria-invalid="true"' in html
 
 
+def test_register_form_refuses_a_weak_password_and_says_why(
+    app: Flask, client: FlaskClient
+) -> None:
+    weak = {"email": "bea@example.com", "username": "bea", "password": "password1234"}
+    page = form_post(client, "/account/register", weak, token_from="/account/register")
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "Password is too easy to guess (strength 1 of 4, at least 3 needed)" in html
+    assert 'href="#password"' in html
+
+
 def test_anonymous_overview_redirects_to_login_with_next(client: FlaskClient) -> None:
     response = client.get("/account/preferences")
     assert response.status_code == 302

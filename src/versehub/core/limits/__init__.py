@@ -4,11 +4,11 @@ Every route gets `rate_limit_default` per caller: the API key, else the user, el
 Modules tighten routes with the decorators, placed under the route decorator:
 
     @bp.post("/login")
-    @auth_limit()                        # per IP and per login name (JSON/form field "login")
-    def login() -> Response: ...
+    @auth_limit("login", name_field="login")   # rate_limit_login per IP, rate_limit_login_name
+    def login() -> Response: ...                # per name (JSON/form field "login")
 
     @bp.post("/register")
-    @auth_limit(login_field="email")
+    @auth_limit("register")                     # rate_limit_register per IP, its own bucket
     def register() -> Response: ...
 
     @bp.post("/exports")

@@ -19,12 +19,10 @@ from versehub.core.limits.specs import (
     declaration_of,
 )
 from versehub.core.limits.state import find_limits
+from versehub.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-AUTH_SCOPE = "auth"
-AUTH_LOGIN_SCOPE = "auth-login"
 
 
 def limit(
@@ -49,20 +47,25 @@ def limit(
     return _declare((spec,))
 
 
-def auth_limit(login_field: str | None = "login") -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """The strict class for login and registration: per client IP, and per login name.
+def auth_limit(
+    action: str, *, name_field: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The strict class for one authentication action: per client IP, and optionally per name.
 
-    Every `@auth_limit` route shares one bucket per IP (`rate_limit_auth`) and one per login name
-    read from the JSON body or form field `login_field` (`rate_limit_auth_login`); None skips the
-    per-name limit.
+    Each action has its own bucket per IP, sized by the setting `rate_limit_<action>` and shared
+    by every route (API and web) declaring that action. With `name_field`, a second bucket per
+    name read from that JSON body or form field, sized by `rate_limit_<action>_name`, counts
+    attempts from any IP.
     """
-    specs = [LimitSpec(value=_setting("rate_limit_auth"), scope=AUTH_SCOPE, key=ip_key)]
-    if login_field:
+    # Separate buckets: a burst of one action (refreshes behind a NAT) must not use up another's
+    # budget (sign-ups from that address).
+    specs = [LimitSpec(value=_setting(f"rate_limit_{action}"), scope=f"auth:{action}", key=ip_key)]
+    if name_field:
         specs.append(
             LimitSpec(
-                value=_setting("rate_limit_auth_login"),
-                scope=AUTH_LOGIN_SCOPE,
-                key=login_key(login_field),
+                value=_setting(f"rate_limit_{action}_name"),
+                scope=f"auth-name:{action}",
+                key=login_key(name_field),
             )
         )
     return _declare(tuple(specs))
@@ -75,6 +78,10 @@ def exempt(view: Callable[P, R]) -> Callable[P, R]:
 
 
 def _setting(name: str) -> Callable[[], str]:
+    # Checked when the route is declared: a misspelt action must fail at import, not per request.
+    if name not in Settings.model_fields:
+        raise TypeError(f"no setting {name!r} for this rate limit")
+
     def value() -> str:
         return str(getattr(current_app.extensions["versehub.settings"], name))
 

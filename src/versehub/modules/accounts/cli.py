@@ -68,7 +68,8 @@ def create_command(email: str, username: str, password_stdin: bool, admin: bool)
 @users_cli.command("list")
 @with_appcontext
 def list_command() -> None:
-    """List every account with its roles, state and lockout."""
+    """List every account with its roles, state and lockout (tab-separated, with a header)."""
+    click.echo("ID\tUSERNAME\tEMAIL\tROLES\tSTATE")
     for user in db.session.scalars(select(User).order_by(User.id)):
         locked = lockout.locked_until(key=lockout.key_for_user(user.id))
         state = "active" if user.is_active else "disabled"
@@ -80,11 +81,18 @@ def list_command() -> None:
 @users_cli.command("set-role")
 @click.argument("user_ref", metavar="USER")
 @click.argument("roles", nargs=-1, required=True, type=click.Choice(ROLES))
+@click.option("--remove", is_flag=True, help="Take ROLES away instead of adding them.")
 @with_appcontext
-def set_role_command(user_ref: str, roles: tuple[str, ...]) -> None:
-    """Replace USER's roles with ROLES (USER: id, email or username)."""
+def set_role_command(user_ref: str, roles: tuple[str, ...], remove: bool) -> None:
+    """Give USER the ROLES on top of its others, or with --remove take them away.
+
+    USER: id, email or username. Roles add up: `set-role ada editor` keeps `member`.
+    """
+    added, removed = ((), roles) if remove else (roles, ())
     try:
-        user = users.set_roles(user=_find(user_ref), roles=roles, actor_id=None, meta=CLI)
+        user = users.change_roles(
+            user=_find(user_ref), add=added, remove=removed, actor_id=None, meta=CLI
+        )
     except APIError as exc:
         raise _fail(exc) from None
     click.echo(f"user {user.id} roles={','.join(sorted(user.roles))}")

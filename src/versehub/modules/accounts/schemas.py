@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -259,13 +259,37 @@ class ApiKeysQuery(BaseModel):
     user_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
+def _as_utc(value: datetime) -> datetime:
+    # Pydantic reads a bare date as its midnight; without an offset, a time is taken as UTC
+    # (the trail is stored and shown in UTC), so `since=2026-12-07` means 00:00 UTC that day.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# An ISO 8601 date or date-time for filters; a date is midnight UTC, no offset means UTC.
+UtcInstant = Annotated[datetime, AfterValidator(_as_utc)]
+
+
 class AuditQuery(PageQuery):
     """`GET /admin/audit` filters."""
 
-    event: str | None = Field(None, min_length=1, max_length=64)
+    event: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="One audit event name (`security.*`, listed in the README); an unknown "
+        "name is 422 VAL_INVALID listing the known ones.",
+    )
     actor_id: int | None = Field(None, ge=1, le=MAX_ID)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: UtcInstant | None = Field(
+        None,
+        description="From this instant on: ISO 8601 date (midnight UTC) or date-time "
+        "(no offset: UTC).",
+    )
+    until: UtcInstant | None = Field(
+        None,
+        description="Before this instant: ISO 8601 date (midnight UTC) or date-time "
+        "(no offset: UTC).",
+    )
 
 
 class AuditEventPublic(BaseModel):

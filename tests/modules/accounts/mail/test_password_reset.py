@@ -112,11 +112,17 @@ def test_policy_applies_and_a_refused_password_keeps_the_link(app: Flask) -> Non
     user_id = make_user(app)
     token = _reset_token(app, user_id)
     client = app.test_client()
-    for weak in ("short", "password", "ada-is-my-name-1"):
+    for weak, rule in [
+        ("short", "password_too_short"),
+        ("password", "password_common"),
+        ("ada-is-my-name-1", "password_contains_username"),
+        ("aaaaaaaaaaaa", "password_too_weak"),
+    ]:
         body = assert_error(
             client.post(RESET, json={"token": token, "new_password": weak}), 422, "VAL_INVALID"
         )
         assert {e["field"] for e in body["error"]["errors"]} == {"password"}
+        assert rule in {e["type"] for e in body["error"]["errors"]}
     assert login(client, "ada", PASSWORD).status_code == 200
     assert (
         client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD}).status_code == 200

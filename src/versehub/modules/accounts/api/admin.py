@@ -9,6 +9,7 @@ from versehub.core.auth import Principal, require_principal, require_role, requi
 from versehub.core.envelope import list_envelope
 from versehub.core.modules import get_registry
 from versehub.core.openapi import Envelope
+from versehub.modules.accounts import events
 from versehub.modules.accounts.api.blueprint import (
     ADMIN_TAG,
     AUTH_ERRORS,
@@ -163,6 +164,8 @@ def clear_user_module(path: UserModulePath) -> Response:
 @validated
 def list_audit_events(query: AuditQuery) -> Response:
     """Security events, newest first; filter by `event`, `actor_id`, `since`, `until`."""
+    if query.event is not None:
+        events.check_audit_filter(query.event)
     rows, pagination = audit.list_(
         page=query.page,
         per_page=query.per_page,

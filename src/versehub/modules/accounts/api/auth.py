@@ -62,7 +62,7 @@ def access_token_required(view: Callable[P, R]) -> Callable[P, R]:
     tags=TAGS,
     responses={201: Envelope[UserData], 409: ErrorEnvelope, **BODY_ERRORS},
 )
-@auth_limit(login_field="email")
+@auth_limit("register")
 @validated
 def register(body: UserCreate) -> Response:
     """Create an account (member role); 201 with the user."""
@@ -87,7 +87,7 @@ def register(body: UserCreate) -> Response:
         **BODY_ERRORS,
     },
 )
-@auth_limit()
+@auth_limit("login", name_field="login")
 @validated
 def login(body: LoginRequest) -> Response:
     """Email or username and password (and a one-time code when 2FA is on) → a token pair."""
@@ -109,7 +109,7 @@ def login(body: LoginRequest) -> Response:
     security=[{"bearerAuth": []}],
     responses={200: Envelope[TokenPair], **AUTH_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("refresh")
 def refresh_token() -> Response:
     """`Authorization: Bearer <refresh token>` → a new pair; the presented token is spent.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Response
+from flask_openapi3.types import ResponseDict
 
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope, list_envelope
-from versehub.core.errors import APIError
-from versehub.core.openapi import Envelope
+from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
     API_KEYS_TAG,
     AUTH_ERRORS,
@@ -34,13 +34,15 @@ from versehub.modules.accounts.schemas_api import (
 from versehub.modules.accounts.service import api_keys, users
 
 TAGS = [API_KEYS_TAG]
+# Another user's keys, or a user or key that does not exist (users.get_visible).
+HIDDEN: ResponseDict = {404: ErrorEnvelope}
 
 
 @bp.post(
     "/auth/api-keys",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={201: Envelope[ApiKeyCreatedData], **AUTH_ERRORS, **BODY_ERRORS},
+    responses={201: Envelope[ApiKeyCreatedData], **AUTH_ERRORS, **BODY_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required
@@ -48,7 +50,11 @@ TAGS = [API_KEYS_TAG]
 def create_api_key(body: ApiKeyCreate) -> Response:
     """Create a key; the response is the only time the key is shown."""
     principal = person()
-    owner = users.get_or_404(user_id=body.user_id or principal.user_id)
+    owner = users.get_visible(
+        user_id=body.user_id or principal.user_id,
+        viewer_id=principal.user_id,
+        viewer_is_admin="admin" in principal.roles,
+    )
     row, key = api_keys.create(
         owner=owner,
         actor_id=principal.user_id,
@@ -66,20 +72,20 @@ def create_api_key(body: ApiKeyCreate) -> Response:
     "/auth/api-keys",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={200: Envelope[ApiKeyList], **AUTH_ERRORS},
+    responses={200: Envelope[ApiKeyList], **AUTH_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required
 @validated
 def list_api_keys(query: ApiKeysQuery) -> Response:
-    """The caller's keys without secrets (admins: `?user_id=` for someone else's)."""
+    """The caller's keys without secrets (admins: `?user_id=` for someone else's, else 404)."""
     principal = person()
-    user_id = principal.user_id
-    if query.user_id is not None and query.user_id != principal.user_id:
-        if "admin" not in principal.roles:
-            raise APIError("RES_NOT_FOUND", "No such user")
-        user_id = users.get_or_404(user_id=query.user_id).id
-    rows = api_keys.list_(user_id=user_id)
+    owner = users.get_visible(
+        user_id=query.user_id or principal.user_id,
+        viewer_id=principal.user_id,
+        viewer_is_admin="admin" in principal.roles,
+    )
+    rows = api_keys.list_(user_id=owner.id)
     items = [ApiKeyPublic.model_validate(row).model_dump(mode="json") for row in rows]
     return list_envelope(items, {"total": len(items)})
 
@@ -88,7 +94,7 @@ def list_api_keys(query: ApiKeysQuery) -> Response:
     "/auth/api-keys/<int:key_id>",
     tags=TAGS,
     security=SIGNED_IN,
-    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS},
+    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS, **HIDDEN},
 )
 @login_required
 @person_required

@@ -69,7 +69,7 @@ def request_email_verification() -> Response:
     tags=TAGS,
     responses={200: Envelope[UserData], 401: ErrorEnvelope, 409: ErrorEnvelope, **BODY_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("email_verification")
 @validated
 def verify_email(body: VerifyEmailRequest) -> Response:
     """`{token}` from the mailed link → the address is verified (the link is then spent)."""
@@ -82,7 +82,7 @@ def verify_email(body: VerifyEmailRequest) -> Response:
     tags=TAGS,
     responses={202: Envelope[ResetRequested], **BODY_ERRORS},
 )
-@auth_limit(login_field="email")
+@auth_limit("password_reset", name_field="email")
 @validated
 def request_password_reset(body: PasswordResetRequest) -> Response:
     """`{email}` → 202 with the same answer whether or not an account uses the address."""
@@ -95,7 +95,7 @@ def request_password_reset(body: PasswordResetRequest) -> Response:
     tags=TAGS,
     responses={200: Envelope[PasswordResetDone], 401: ErrorEnvelope, **BODY_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("password_reset")
 @validated
 def reset_password(body: PasswordResetConfirm) -> Response:
     """`{token, new_password}` → new password; every session and token of the account ends."""

@@ -73,7 +73,7 @@ def setup_two_factor() -> Response:
     security=SIGNED_IN,
     responses={200: Envelope[RecoveryCodes], **AUTH_ERRORS, **CONFLICT, **BODY_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("two_factor")
 @login_required
 @person_required
 @validated
@@ -91,7 +91,7 @@ def confirm_two_factor(body: TwoFactorConfirm) -> Response:
     security=SIGNED_IN,
     responses={200: Envelope[TwoFactorStatus], **AUTH_ERRORS, **CONFLICT, **BODY_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("two_factor")
 @login_required
 @person_required
 @validated
@@ -111,7 +111,7 @@ def disable_two_factor(body: TwoFactorDisable) -> Response:
     security=SIGNED_IN,
     responses={200: Envelope[RecoveryCodes], **AUTH_ERRORS, **CONFLICT, **BODY_ERRORS},
 )
-@auth_limit(login_field=None)
+@auth_limit("two_factor")
 @login_required
 @person_required
 @validated

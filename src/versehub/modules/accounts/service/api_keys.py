@@ -16,6 +16,7 @@ from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
 from versehub.modules.accounts import events
 from versehub.modules.accounts.models import ApiKey, User
+from versehub.modules.accounts.service import users
 from versehub.modules.accounts.service.meta import RequestMeta
 
 log = structlog.get_logger(__name__)
@@ -49,11 +50,11 @@ def create(
     meta: RequestMeta,
 ) -> tuple[ApiKey, str]:
     """Create a key for `owner`; returns the row and the key (the only time it exists)."""
-    if not actor_is_admin and (owner.id != actor_id or ADMIN_SCOPE in scopes):
-        raise APIError(
-            "AUTH_INSUFFICIENT_PERMISSIONS",
-            "Only admins may create admin-scoped keys or keys for other users",
-        )
+    if not actor_is_admin and owner.id != actor_id:
+        # Another user's resources are hidden, not forbidden (users.get_visible).
+        raise APIError("RES_NOT_FOUND", users.NOT_VISIBLE)
+    if not actor_is_admin and ADMIN_SCOPE in scopes:
+        raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", "Only admins may create admin-scoped keys")
     if ADMIN_SCOPE in scopes and "admin" not in owner.roles:
         raise APIError(
             "VAL_INVALID", errors=[field_error("scopes", "The admin scope needs an admin owner")]
@@ -98,7 +99,8 @@ def revoke(*, key_id: int, actor_id: int, actor_is_admin: bool, meta: RequestMet
     """Revoke a key of the caller (admins: any key); others' keys are RES_NOT_FOUND."""
     row = db.session.get(ApiKey, key_id)
     if row is None or (row.user_id != actor_id and not actor_is_admin):
-        raise APIError("RES_NOT_FOUND", "No such API key")
+        # Hidden, not forbidden: another user's key answers like a key that does not exist.
+        raise APIError("RES_NOT_FOUND", "No such API key among those you may see")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.commit()

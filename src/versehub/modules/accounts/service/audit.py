@@ -54,6 +54,11 @@ def record(
         connection.execute(insert(AuditEvent).values(**values))
 
 
+def written_events() -> set[str]:
+    """The event names the trail holds at least once."""
+    return set(db.session.scalars(select(AuditEvent.event).distinct()))
+
+
 def list_(
     *,
     page: int,

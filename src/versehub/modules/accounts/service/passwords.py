@@ -7,15 +7,18 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from versehub.core.errors import APIError, field_error
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 COMMON_PASSWORDS_TOP = 10_000
-# Parts of the email or username shorter than this are not searched for inside a password:
-# a two-letter local part would otherwise forbid most passwords.
-MIN_PERSONAL_PART = 3
+# An email local part shorter than this is not searched for inside a password: "al@..."
+# would otherwise forbid every password containing "al". Usernames have at least 3 characters.
+MIN_EMAIL_PART = 4
+MIN_USERNAME_PART = 3
+ZXCVBN_MAX_LENGTH = 72
 
 # OWASP Password Storage Cheat Sheet, argon2id option "m=19456 (19 MiB), t=2, p=1": the
 # recommended minimum, about 20-40 ms per hash on one core. Changing these values makes every
@@ -62,26 +65,70 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_TOP])
 
 
-def password_problems(password: str, *, email: str, username: str) -> list[str]:
-    """Every policy rule `password` breaks, as messages (empty when it is acceptable)."""
+def password_problems(
+    password: str, *, email: str, username: str, min_score: int
+) -> list[tuple[str, str]]:
+    """Every policy rule `password` breaks, as (rule, message) pairs (empty when acceptable)."""
     if len(password) > MAX_LENGTH:
-        # Checked first: nothing else (lower-casing, searching) runs on a huge input.
-        return [f"Password must be at most {MAX_LENGTH} characters"]
+        # Checked first: nothing else (lower-casing, searching, scoring) runs on a huge input.
+        return [("password_too_long", f"Password must be at most {MAX_LENGTH} characters")]
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Password must be at least {MIN_LENGTH} characters")
+        problems.append(
+            ("password_too_short", f"Password must be at least {MIN_LENGTH} characters")
+        )
     folded = password.casefold()
     if folded in common_passwords():
-        problems.append("Password is too common; choose a less predictable one")
+        problems.append(
+            (
+                "password_common",
+                "Password is too common (among the 10,000 most used); choose another",
+            )
+        )
     local_part = email.rsplit("@", 1)[0].casefold()
-    for label, part in (("email address", local_part), ("username", username.casefold())):
-        if folded == part or (len(part) >= MIN_PERSONAL_PART and part in folded):
-            problems.append(f"Password must not contain your {label}")
+    if len(local_part) >= MIN_EMAIL_PART and local_part in folded:
+        problems.append(
+            (
+                "password_contains_email",
+                "Password must not contain the part of your email address before the @",
+            )
+        )
+    name = username.casefold()
+    if len(name) >= MIN_USERNAME_PART and name in folded:
+        problems.append(("password_contains_username", "Password must not contain your username"))
+    if min_score > 0:
+        score, hint = strength(password, user_inputs=[username, email, local_part])
+        if score < min_score:
+            message = (
+                f"Password is too easy to guess (strength {score} of 4, at least {min_score} "
+                "needed)"
+            )
+            problems.append(("password_too_weak", f"{message}: {hint}" if hint else message))
     return problems
 
 
+def strength(password: str, *, user_inputs: list[str]) -> tuple[int, str]:
+    """zxcvbn's score (0-4) of `password` and its advice, `user_inputs` counting as known words."""
+    # Imported lazily: zxcvbn loads large frequency lists.
+    from zxcvbn import zxcvbn
+
+    # zxcvbn refuses inputs over 72 characters (its matching grows fast with length); the
+    # score of the first 72 is a lower bound for the whole password.
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=user_inputs)
+    feedback = result["feedback"]
+    hint = " ".join(part for part in [feedback["warning"], *feedback["suggestions"]] if part)
+    return int(result["score"]), hint
+
+
 def check_password(password: str, *, email: str, username: str) -> None:
-    """Raise VAL_INVALID with one `password` error per broken rule."""
-    problems = password_problems(password, email=email, username=username)
+    """Apply the one password policy (settings: `password_min_score`) to a password being set.
+
+    Every path that sets a password calls this; VAL_INVALID carries one `password` error per
+    broken rule, its `type` naming the rule.
+    """
+    min_score = current_app.extensions["versehub.settings"].password_min_score
+    problems = password_problems(password, email=email, username=username, min_score=min_score)
     if problems:
-        raise APIError("VAL_INVALID", errors=[field_error("password", p) for p in problems])
+        raise APIError(
+            "VAL_INVALID", errors=[field_error("password", text, rule) for rule, text in problems]
+        )

@@ -108,7 +108,8 @@ def decode(token: str, *, expected: TokenType) -> Claims:
     except ValidationError:
         raise APIError("AUTH_TOKEN_INVALID", "Token lacks required claims") from None
     if claims.type != expected:
-        raise APIError("AUTH_TOKEN_INVALID", f"Expected an {expected} token")
+        article = "an" if expected[0] in "aeiou" else "a"
+        raise APIError("AUTH_TOKEN_INVALID", f"Expected {article} {expected} token")
     return claims
 
 

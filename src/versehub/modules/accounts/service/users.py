@@ -60,6 +60,20 @@ def get_or_404(*, user_id: int) -> User:
     return user
 
 
+# One rule for another user's resources (their API keys, listed, created or revoked): a caller
+# who is not an admin gets RES_NOT_FOUND with this message, the same answer whether or not that
+# user exists, so user ids reveal nothing. Admins get it only for users who do not exist.
+NOT_VISIBLE = "No such user among those you may see"
+
+
+def get_visible(*, user_id: int, viewer_id: int, viewer_is_admin: bool) -> User:
+    """The user whose resources the viewer asks for: themselves, or anyone for admins; else 404."""
+    user = get(user_id=user_id) if user_id == viewer_id or viewer_is_admin else None
+    if user is None:
+        raise APIError("RES_NOT_FOUND", NOT_VISIBLE)
+    return user
+
+
 def login_key(login: str) -> str:
     """The lookup key of what someone typed as their login (email or username)."""
     return email_key(login) if "@" in login else username_key(login.strip())
@@ -167,6 +181,23 @@ def is_last_admin(*, user: User) -> bool:
         )
     )
     return not others
+
+
+def change_roles(
+    *,
+    user: User,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    actor_id: int | None,
+    meta: RequestMeta,
+) -> User:
+    """Add and take away roles, keeping the others (roles add up); commits and audits."""
+    new = (user.roles | set(add)) - set(remove)
+    if not new:
+        raise APIError(
+            "VAL_INVALID", errors=[field_error("roles", "A user keeps at least one role")]
+        )
+    return set_roles(user=user, roles=new, actor_id=actor_id, meta=meta)
 
 
 def set_roles(*, user: User, roles: Iterable[str], actor_id: int | None, meta: RequestMeta) -> User:

@@ -40,7 +40,7 @@ def verify_page() -> ResponseReturnValue:
 
 
 @bp.post("/verify")
-@auth_limit(login_field=None)
+@auth_limit("email_verification")
 def verify() -> ResponseReturnValue:
     """Spend the verification token through the same service as the API."""
     form = LinkForm()
@@ -67,7 +67,7 @@ def reset_page() -> ResponseReturnValue:
 
 
 @bp.post("/reset")
-@auth_limit(login_field=None)
+@auth_limit("password_reset")
 def reset() -> ResponseReturnValue:
     """Set the new password (policy applies); every session and token of the account ends."""
     form = ResetPasswordForm()

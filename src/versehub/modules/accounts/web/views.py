@@ -97,7 +97,7 @@ def login_page() -> ResponseReturnValue:
 
 
 @bp.post("/login")
-@auth_limit()
+@auth_limit("login", name_field="login")
 def login() -> ResponseReturnValue:
     """Check the credentials through the login service and start a fresh web session."""
     form = LoginForm()
@@ -143,7 +143,7 @@ def register_page() -> ResponseReturnValue:
 
 
 @bp.post("/register")
-@auth_limit(login_field="email")
+@auth_limit("register")
 def register() -> ResponseReturnValue:
     """Create an account through the same schema and service as the API."""
     form = RegisterForm()
