@@ -187,7 +187,10 @@ def check_verified_email(principal: Principal) -> None:
     and a key whose owner is not verified (made while the rule was off) cannot write either.
     """
     if not principal.email_verified and verified_email_required():
-        raise APIError("AUTH_EMAIL_UNVERIFIED")
+        raise APIError(
+            "AUTH_EMAIL_UNVERIFIED",
+            "This action needs a verified email address: open the link mailed to you first",
+        )
 
 
 def require_verified_email(view: Callable[P, R]) -> Callable[P, R]:
