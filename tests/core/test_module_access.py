@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from tests.core.test_modules import PluginDir, plugins  # noqa: F401 - the fixture is used
 from tests.modules.accounts.support import bearer, count, make_user, tokens_for
+from tests.modules.accounts.web_support import web_login
 from versehub.core.graphql import root_field_owners
 from versehub.core.modules import discover_builtin, get_registry
 from versehub.extensions import db
@@ -261,3 +262,21 @@ def test_a_restricted_module_needs_a_signed_in_grant(gadgets_app: Flask) -> None
     assert granted.status_code == 200
     assert client.get("/api/v1/gadgets/", headers=member).status_code == 200
     assert client.get("/gadgets/", headers=member).status_code == 200
+
+
+def test_a_denied_module_page_refuses_a_web_session(gadgets_app: Flask) -> None:
+    app, client = gadgets_app, gadgets_app.test_client()
+    admin = _admin_headers(app, client)
+    user_id = make_user(app, verified=True)
+    browser = app.test_client()
+    assert web_login(browser).status_code == 302
+    assert browser.get("/gadgets/").status_code == 200
+    assert _deny(client, admin, user_id, "gadgets").status_code == 200
+
+    page = browser.get("/gadgets/")
+
+    assert page.status_code == 403
+    assert page.mimetype == "text/html"
+    assert "You may not use the gadgets module" in page.get_data(as_text=True)
+    # The account pages stay reachable (accounts cannot be denied).
+    assert browser.get("/account/").status_code == 200
