@@ -19,6 +19,7 @@ from versehub.core.jobs import init_jobs
 from versehub.core.limits import init_limits
 from versehub.core.logging import configure_logging
 from versehub.core.metrics import register_metrics
+from versehub.core.module_access import init_module_access
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
@@ -63,7 +64,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_versioning(app)
     init_breakers(app, settings)
     init_jobs(app, settings)
-    load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
+    registry = load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
+    init_module_access(app, registry)
     register_graphql(app)
     register_modules_cli(app)
     return app

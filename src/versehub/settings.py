@@ -257,6 +257,12 @@ class Settings(BaseSettings):
     email_verification_max_age: int = Field(
         48 * 3600, ge=60, description="Seconds an email verification link stays valid."
     )
+    require_verified_email_for_writes: bool | None = Field(
+        None,
+        description="Writing entries and categories and creating API keys need a verified "
+        "email address (reading never does; 403 AUTH_EMAIL_UNVERIFIED). Default: on outside "
+        "development.",
+    )
     password_reset_max_age: int = Field(
         3600, ge=60, description="Seconds a password reset link stays valid."
     )
@@ -387,6 +393,13 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @property
+    def verified_email_required(self) -> bool:
+        """Whether writes need a verified email (`require_verified_email_for_writes`)."""
+        if self.require_verified_email_for_writes is not None:
+            return self.require_verified_email_for_writes
+        return self.env != "development"
 
     @property
     def effective_broker_url(self) -> str:

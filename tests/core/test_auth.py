@@ -24,7 +24,10 @@ PEOPLE = {
     "editor": Principal(kind="user", user_id=2, roles=frozenset({"editor"})),
     "admin": Principal(kind="user", user_id=3, roles=frozenset({"admin"})),
     "denied": Principal(
-        kind="user", user_id=4, roles=frozenset({"member"}), modules_denied=frozenset({"system"})
+        kind="user",
+        user_id=4,
+        roles=frozenset({"member"}),
+        modules_denied=frozenset({"knowledge"}),
     ),
     "unverified": Principal(kind="user", user_id=5, email_verified=False),
     "key-read": Principal(
@@ -67,9 +70,9 @@ def guarded(make_app: AppFactory) -> Flask:
     def write():  # type: ignore[no-untyped-def]
         return envelope({"ok": True})
 
-    @bp.get("/system")
-    @require_module("system")
-    def system():  # type: ignore[no-untyped-def]
+    @bp.get("/knowledge")
+    @require_module("knowledge")
+    def knowledge():  # type: ignore[no-untyped-def]
         return envelope({"ok": True})
 
     @bp.get("/verified")
@@ -92,8 +95,8 @@ def guarded(make_app: AppFactory) -> Flask:
         ("editors", "admin", 200, None),
         ("write", "key-read", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
         ("write", "member", 200, None),
-        ("system", "denied", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
-        ("system", "member", 200, None),
+        ("knowledge", "denied", 403, "AUTH_INSUFFICIENT_PERMISSIONS"),
+        ("knowledge", "member", 200, None),
         ("verified", "unverified", 403, "AUTH_EMAIL_UNVERIFIED"),
         ("verified", "member", 200, None),
     ],
@@ -121,12 +124,12 @@ def test_restricted_module_needs_a_grant(make_app: AppFactory) -> None:
     app = make_app()
     with app.app_context():
         registry = get_registry()
-        registry.enabled[:] = [replace(m, restricted=True) for m in registry.enabled]
+        registry.enabled[:] = [replace(m, restricted=m.deniable) for m in registry.enabled]
         member = PEOPLE["member"]
-        granted = replace(member, modules_granted=frozenset({"system"}))
-        assert may_use_module(member, "system") is False
-        assert may_use_module(granted, "system") is True
-        assert may_use_module(PEOPLE["admin"], "system") is True
+        granted = replace(member, modules_granted=frozenset({"knowledge"}))
+        assert may_use_module(member, "knowledge") is False
+        assert may_use_module(granted, "knowledge") is True
+        assert may_use_module(PEOPLE["admin"], "knowledge") is True
         assert may_use_module(granted, "not-a-module") is False
 
 

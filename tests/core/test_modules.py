@@ -223,3 +223,9 @@ def test_cli_start_up_error_is_one_clear_line(plugins: PluginDir, tmp_path: Path
     assert "cannot start" in done.stderr
     assert "'child' requires 'nowhere'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_restricted_module_must_be_deniable() -> None:
+    closed = Module(name="vault", restricted=True, deniable=False)
+    with pytest.raises(ModuleLoadError, match="restricted module must be deniable: vault"):
+        resolve([closed])

@@ -15,6 +15,7 @@ from flask import Flask, current_app, g
 
 from versehub.core.errors import APIError
 from versehub.core.modules import get_registry
+from versehub.settings import Settings
 
 PrincipalKind = Literal["user", "api_key"]
 P = ParamSpec("P")
@@ -125,30 +126,73 @@ def require_scope(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def may_use_module(principal: Principal, name: str) -> bool:
-    """Admins use every module; others unless denied, and restricted modules only when granted."""
+    """Admins use every module; others unless denied, and restricted modules only when granted.
+
+    A module that is not deniable (`Module.deniable=False`) ignores denials.
+    """
     if "admin" in principal.roles:
         return True
-    if name in principal.modules_denied:
-        return False
     module = get_registry().get(name)
-    return module is not None and (not module.restricted or name in principal.modules_granted)
+    if module is None:
+        return False
+    if name in principal.modules_denied and module.deniable:
+        return False
+    return not module.restricted or name in principal.modules_granted
+
+
+def module_refusal(principal: Principal | None, name: str) -> APIError | None:
+    """Why the caller may not use module `name` (None: they may).
+
+    Anonymous callers hold no grants: they may use every module that is not restricted.
+    """
+    if principal is None:
+        module = get_registry().get(name)
+        if module is not None and not module.restricted:
+            return None
+        return APIError(
+            "AUTH_REQUIRED",
+            f"The {name} module needs a signed-in user",
+            details={"required_module": name},
+        )
+    if may_use_module(principal, name):
+        return None
+    return APIError(
+        "AUTH_INSUFFICIENT_PERMISSIONS",
+        f"You may not use the {name} module",
+        details={"required_module": name},
+    )
 
 
 def require_module(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """The caller may use module `name` (per-user grants and denials)."""
 
     def check(principal: Principal) -> None:
-        if not may_use_module(principal, name):
-            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", details={"required_module": name})
+        refusal = module_refusal(principal, name)
+        if refusal is not None:
+            raise refusal
 
     return _guard(check)
 
 
+def verified_email_required() -> bool:
+    """Whether writing needs a verified email here (`require_verified_email_for_writes`)."""
+    settings: Settings = current_app.extensions["versehub.settings"]
+    return settings.verified_email_required
+
+
+def check_verified_email(principal: Principal) -> None:
+    """AUTH_EMAIL_UNVERIFIED when writing needs a verified email and the caller has none.
+
+    An API key acts with its owner's verification: keys are created only by verified people,
+    and a key whose owner is not verified (made while the rule was off) cannot write either.
+    """
+    if not principal.email_verified and verified_email_required():
+        raise APIError(
+            "AUTH_EMAIL_UNVERIFIED",
+            "This action needs a verified email address: open the link mailed to you first",
+        )
+
+
 def require_verified_email(view: Callable[P, R]) -> Callable[P, R]:
     """Actions that need a verified email (an unverified account can log in and read)."""
-
-    def check(principal: Principal) -> None:
-        if not principal.email_verified:
-            raise APIError("AUTH_EMAIL_UNVERIFIED")
-
-    return _guard(check)(view)
+    return _guard(check_verified_email)(view)

@@ -34,7 +34,8 @@ from strawberry.tools import merge_types
 from versehub.core.auth import Principal, current_principal
 from versehub.core.errors import APIError
 from versehub.core.graphql_cost import cost_limit_rule
-from versehub.core.modules import get_registry
+from versehub.core.module_access import module_access_rule
+from versehub.core.modules import Module, get_registry
 from versehub.settings import Settings
 from versehub.version import package_version
 
@@ -98,6 +99,23 @@ class LogUnexpected(SchemaExtension):
                 )
 
 
+def root_field_owners(
+    modules: list[Module], config: StrawberryConfig
+) -> dict[tuple[str, str], str]:
+    """(root type, GraphQL field name) -> the module that contributed the field."""
+    owners: dict[tuple[str, str], str] = {}
+    for module in modules:
+        for root, contributed in (
+            ("Query", module.graphql_query),
+            ("Mutation", module.graphql_mutation),
+        ):
+            if contributed is None:
+                continue
+            for field_ in contributed.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+                owners[(root, config.name_converter.get_graphql_name(field_))] = module.name
+    return owners
+
+
 def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
     """Merge the enabled modules' types into one schema with VerseHub's limits."""
     with app.app_context():
@@ -105,13 +123,19 @@ def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
     queries = [CoreQuery, *(m.graphql_query for m in modules if m.graphql_query)]
     mutations = [m.graphql_mutation for m in modules if m.graphql_mutation]
     cost_rule = cost_limit_rule(settings.graphql_max_cost)
+    config = StrawberryConfig(
+        batching_config={"max_operations": settings.graphql_max_batch},
+        disable_field_suggestions=settings.is_production,
+    )
+    # Each module's root fields answer only to callers who may use that module.
+    access_rule = module_access_rule(root_field_owners(modules, config))
     # Factories, not instances: Strawberry builds fresh extensions for every request.
     extensions: list[Any] = [
         # Token limit first: it rejects oversized documents while parsing.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        lambda: AddValidationRules([cost_rule]),
+        lambda: AddValidationRules([cost_rule, access_rule]),
         LogUnexpected,
         lambda: MaskErrors(should_mask_error=_unexpected, error_message="Unexpected error."),
     ]
@@ -121,10 +145,7 @@ def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         extensions=extensions,
-        config=StrawberryConfig(
-            batching_config={"max_operations": settings.graphql_max_batch},
-            disable_field_suggestions=settings.is_production,
-        ),
+        config=config,
     )
 
 

@@ -51,6 +51,9 @@ class Module:
     graphql_mutation: type | None = None
     # Restricted modules are used only by admins and users granted the module.
     restricted: bool = False
+    # Whether an admin may deny the module to a user. Modules everyone must reach (signing in,
+    # one's own account, instance information) say False: a denial of them is refused.
+    deniable: bool = True
     source: str = "builtin"
 
     def check_health(self) -> Health:
@@ -84,6 +87,10 @@ class ModuleRegistry:
     def names(self) -> list[str]:
         """Names of enabled modules, in load order."""
         return [m.name for m in self.enabled]
+
+    def blueprint_owners(self) -> dict[str, str]:
+        """Blueprint name -> name of the enabled module that registered it."""
+        return {bp.name: m.name for m in self.enabled for bp in m.blueprints}
 
 
 def _module_from(obj: Any, origin: str) -> Module:
@@ -163,6 +170,11 @@ def resolve(
         by_name[module.name] = module
     broken = dict(broken or {})
     disabled = list(disabled)
+    contradictory = sorted(m.name for m in by_name.values() if m.restricted and not m.deniable)
+    if contradictory:
+        raise ModuleLoadError(
+            "cannot start: a restricted module must be deniable: " + ", ".join(contradictory)
+        )
 
     unknown = sorted(set(disabled) - set(by_name) - set(broken))
     if unknown:

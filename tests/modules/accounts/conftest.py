@@ -13,8 +13,8 @@ from tests.modules.accounts.support import bearer, make_user, tokens_for
 
 @pytest.fixture
 def member_id(app: Flask) -> int:
-    """A member account `ada`."""
-    return make_user(app)
+    """A member account `ada` (email verified: creating API keys needs it)."""
+    return make_user(app, verified=True)
 
 
 @pytest.fixture
@@ -32,7 +32,9 @@ def member_headers(member: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def admin_id(app: Flask) -> int:
     """An admin account `root`."""
-    return make_user(app, email="root@example.com", username="root", roles=("admin", "member"))
+    return make_user(
+        app, email="root@example.com", username="root", roles=("admin", "member"), verified=True
+    )
 
 
 @pytest.fixture

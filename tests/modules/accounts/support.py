@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from versehub.core.db import utcnow
 from versehub.extensions import db
 from versehub.modules.accounts.service import users
 from versehub.modules.accounts.service.meta import RequestMeta
@@ -58,12 +59,16 @@ def make_user(
     username: str = "ada",
     password: str = PASSWORD,
     roles: Iterable[str] = ("member",),
+    verified: bool = False,
 ) -> int:
-    """Create a user through the service; returns its id."""
+    """Create a user through the service (`verified`: with a confirmed email); returns its id."""
     with app.app_context():
         user = users.create(
             email=email, username=username, password=password, roles=roles, meta=RequestMeta()
         )
+        if verified:
+            user.email_verified_at = utcnow()
+            db.session.commit()
         return user.id
 
 

@@ -122,12 +122,12 @@ def test_unknown_user_is_not_found(client: FlaskClient, admin_headers: dict[str,
 
 @pytest.fixture
 def gated(app: Flask) -> Flask:
-    """A route guarded by `require_module("system")` (registered before any request)."""
+    """A route guarded by `require_module("knowledge")` (registered before any request)."""
     bp = Blueprint("gated", __name__, url_prefix="/api/v1/gated")
 
-    @bp.get("/system")
-    @require_module("system")
-    def system() -> Response:
+    @bp.get("/knowledge")
+    @require_module("knowledge")
+    def knowledge() -> Response:
         return envelope({"ok": True})
 
     app.register_blueprint(bp)
@@ -139,18 +139,18 @@ def test_module_grants_feed_the_principal(
 ) -> None:
     app = gated
     member = bearer(tokens_for(client)["access_token"])
-    assert client.get("/api/v1/gated/system", headers=member).status_code == 200
-    path = f"{USERS}/{member_id}/modules/system"
+    assert client.get("/api/v1/gated/knowledge", headers=member).status_code == 200
+    path = f"{USERS}/{member_id}/modules/knowledge"
     response = client.put(path, json={"access": "deny"}, headers=admin_headers)
     assert response.status_code == 200
     assert_error(
-        client.get("/api/v1/gated/system", headers=member), 403, "AUTH_INSUFFICIENT_PERMISSIONS"
+        client.get("/api/v1/gated/knowledge", headers=member), 403, "AUTH_INSUFFICIENT_PERMISSIONS"
     )
     client.put(path, json={"access": "grant"}, headers=admin_headers)
     assert count(app, UserModuleAccess, UserModuleAccess.allowed.is_(True)) == 1
     assert client.delete(path, headers=admin_headers).status_code == 200
     assert count(app, UserModuleAccess) == 0
-    assert client.get("/api/v1/gated/system", headers=member).status_code == 200
+    assert client.get("/api/v1/gated/knowledge", headers=member).status_code == 200
     unknown = client.put(
         f"{USERS}/{member_id}/modules/nope", json={"access": "grant"}, headers=admin_headers
     )

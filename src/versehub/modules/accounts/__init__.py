@@ -15,4 +15,6 @@ module = Module(
     init=init_app,
     subscriptions={"security.*": on_security_event, "user.created": on_user_created},
     tasks="versehub.modules.accounts.tasks",
+    # Signing in, one's own account and the admin pages must stay reachable for everyone.
+    deniable=False,
 )

@@ -9,4 +9,6 @@ module = Module(
     description="Instance information: version, environment and the health of every module.",
     blueprints=(bp,),
     health=health,
+    # Instance information is public: denying it to a signed-in person would mean nothing.
+    deniable=False,
 )

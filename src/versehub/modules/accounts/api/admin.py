@@ -109,6 +109,10 @@ def _known_modules() -> list[str]:
     return [*registry.names, *registry.disabled]
 
 
+def _undeniable_modules() -> list[str]:
+    return [module.name for module in get_registry().enabled if not module.deniable]
+
+
 @bp.put(
     "/admin/users/<int:user_id>/modules/<name>",
     tags=TAGS,
@@ -119,12 +123,17 @@ def _known_modules() -> list[str]:
 @require_scope("admin")
 @validated
 def set_user_module(path: UserModulePath, body: ModuleAccessUpdate) -> Response:
-    """Grant or deny one module to a user (`{"access": "grant" | "deny"}`)."""
+    """Grant or deny one module to a user (`{"access": "grant" | "deny"}`).
+
+    A denied module refuses that user on every route, page and GraphQL field (403); `accounts`
+    and `system` cannot be denied (422).
+    """
     user = access.set_module_access(
         user=users.get_or_404(user_id=path.user_id),
         module=path.name,
         allowed=body.access == "grant",
         known_modules=_known_modules(),
+        undeniable_modules=_undeniable_modules(),
         actor_id=_admin().user_id,
         meta=request_meta(),
     )

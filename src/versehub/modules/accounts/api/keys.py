@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
-from versehub.core.auth import login_required
+from versehub.core.auth import login_required, require_verified_email
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
@@ -46,9 +46,14 @@ HIDDEN: ResponseDict = {404: ErrorEnvelope}
 )
 @login_required
 @person_required
+@require_verified_email
 @validated
 def create_api_key(body: ApiKeyCreate) -> Response:
-    """Create a key; the response is the only time the key is shown."""
+    """Create a key; the response is the only time the key is shown.
+
+    Needs a verified email (403 AUTH_EMAIL_UNVERIFIED) while `require_verified_email_for_writes`
+    is on: a key writes with its owner's verification.
+    """
     principal = person()
     owner = users.get_visible(
         user_id=body.user_id or principal.user_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from versehub.core.errors import APIError
+from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
 from versehub.modules.accounts import events
 from versehub.modules.accounts.models import User, UserModuleAccess
@@ -20,10 +20,20 @@ def set_module_access(
     known_modules: Iterable[str],
     actor_id: int | None,
     meta: RequestMeta,
+    undeniable_modules: Iterable[str] = (),
 ) -> User:
-    """Grant (True) or deny (False) `module` to the user, or drop the override (None); commits."""
+    """Grant (True) or deny (False) `module` to the user, or drop the override (None); commits.
+
+    Modules in `undeniable_modules` (signing in, instance information) cannot be denied.
+    """
     if module not in set(known_modules):
         raise APIError("RES_NOT_FOUND", "No such module", details={"module": module})
+    if allowed is False and module in set(undeniable_modules):
+        raise APIError(
+            "VAL_INVALID",
+            errors=[field_error("access", f"The {module} module cannot be denied")],
+            details={"module": module},
+        )
     existing = next((row for row in user.module_rows if row.module == module), None)
     before = None if existing is None else ("grant" if existing.allowed else "deny")
     if allowed is None:

@@ -13,7 +13,12 @@ from flask_openapi3.types import ResponseDict
 from pydantic import BaseModel, ValidationError
 from werkzeug.http import parse_etags
 
-from versehub.core.auth import Principal, current_principal, require_scope
+from versehub.core.auth import (
+    Principal,
+    current_principal,
+    require_scope,
+    require_verified_email,
+)
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
@@ -67,8 +72,8 @@ def signed_in_read(view: Callable[P, R]) -> Callable[P, R]:
 
 
 def write_access(view: Callable[P, R]) -> Callable[P, R]:
-    """Guard: a signed-in caller (an API key needs `entries:write`)."""
-    return require_scope(WRITE_SCOPE)(view)
+    """Guard: a signed-in caller (an API key needs `entries:write`) with a verified email."""
+    return require_scope(WRITE_SCOPE)(require_verified_email(view))
 
 
 def validated(view: Callable[P, R]) -> Callable[P, R]:

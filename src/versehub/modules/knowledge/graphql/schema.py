@@ -19,7 +19,7 @@ import strawberry
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
-from versehub.core.auth import Principal
+from versehub.core.auth import Principal, check_verified_email
 from versehub.core.errors import APIError, field_error
 from versehub.core.validation import invalid
 from versehub.modules.knowledge.graphql import loaders
@@ -117,12 +117,13 @@ def _reader(info: strawberry.Info) -> Principal | None:
 
 
 def _writer(info: strawberry.Info) -> Principal:
-    """A signed-in caller; an API key needs `entries:write`."""
+    """A signed-in caller with a verified email; an API key needs `entries:write`."""
     principal: Principal | None = info.context.principal
     if principal is None:
         raise APIError("AUTH_REQUIRED")
     if not principal.has_scope(WRITE_SCOPE):
         raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", details={"required_scope": WRITE_SCOPE})
+    check_verified_email(principal)
     return principal
 
 
