@@ -26,6 +26,11 @@ def list_bans() -> Response:
 @require_role("admin")
 def lift_ban(key: str) -> Response:
     """Lift the ban of `key` (e.g. `ip:203.0.113.9`, `user:42`, `key:7`)."""
-    by = require_principal().rate_limit_key
-    ban = service.lift_ban(bans=current_limits().bans, key=key, by=by)
+    principal = require_principal()
+    ban = service.lift_ban(
+        bans=current_limits().bans,
+        key=key,
+        actor=principal.rate_limit_key,
+        actor_id=principal.user_id,
+    )
     return envelope(BanOut.from_ban(ban).model_dump(mode="json"), message="Ban lifted")

@@ -13,11 +13,12 @@ from versehub.core.errors import APIError
 from versehub.core.handlers import render_error
 from versehub.core.health import register_check
 from versehub.core.limits.api import bp as admin_bp
-from versehub.core.limits.bans import make_store
+from versehub.core.limits.bans import BanStore
 from versehub.core.limits.cli import bans_group
 from versehub.core.limits.keys import request_key
 from versehub.core.limits.service import record_violation
 from versehub.core.limits.state import EXTENSION_KEY, RateLimits, current_limits
+from versehub.core.limits.violations import make_violations
 from versehub.core.modules import Health
 from versehub.settings import Settings
 
@@ -58,7 +59,8 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
         request_identifier=_request_identity,
         enabled=settings.rate_limits_enabled,
     )
-    state = RateLimits(limiter, make_store(settings.redis_url), settings)
+    bans = BanStore(make_violations(settings.redis_url), cache_ttl=settings.ban_cache_ttl)
+    state = RateLimits(limiter, bans, settings)
     app.extensions[EXTENSION_KEY] = state
     if settings.rate_limits_enabled:
         # Registered before Flask-Limiter's hook so they run first: the limiter must know the
@@ -188,6 +190,6 @@ def check_rate_limits() -> Health:
             **details,
             "storage": "memory (per process)",
             "bans": state.bans.backend,
-            "error": "Redis unreachable: limits and bans count in each process",
+            "error": "Redis unreachable: limits and ban violations count in each process",
         },
     )

@@ -17,8 +17,11 @@ class BanOut(BaseModel):
     """An active ban, as admins see it."""
 
     key: str = Field(description="Who is banned: `key:<id>`, `user:<id>` or `ip:<address>`.")
-    reason: str
+    reason: str = Field(description="`rate_limit` for auto-bans, else what the banner wrote.")
     violations: int = Field(description="Rate-limit violations that led to the ban.")
+    actor: str = Field(
+        description="Who banned: `system` (auto-ban), `cli`, or an admin's `user:<id>`."
+    )
     created_at: datetime
     until: datetime
 
@@ -29,6 +32,7 @@ class BanOut(BaseModel):
             key=ban.key,
             reason=ban.reason,
             violations=ban.violations,
+            actor=ban.actor,
             created_at=_moment(ban.created_at),
             until=_moment(ban.until),
         )
