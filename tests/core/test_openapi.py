@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
@@ -135,3 +137,35 @@ def test_docs_page_uses_nonced_scripts_and_bundled_assets(client: FlaskClient) -
         asset = client.get(url)
         assert asset.status_code == 200
         asset.close()  # file responses stream from disk
+
+
+# Routes under /api/ that are not REST operations, each with the reason it is not in the document.
+UNDOCUMENTED = {
+    ("GET", "/api/v1/openapi.json"): "the document itself",
+    ("GET", "/api/docs"): "the HTML docs page that renders the document",
+    ("GET", "/api/docs/assets/{filename}"): "Swagger UI's static files for that page",
+}
+
+
+def documented_path(rule: str) -> str:
+    """A Flask rule (`/entries/<int:entry_id>`) as an OpenAPI path (`/entries/{entry_id}`)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_every_api_route_of_the_app_is_in_the_document(client: FlaskClient) -> None:
+    app = client.application
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    routes = {
+        (method, documented_path(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    assert set(UNDOCUMENTED) <= routes, "an exception no longer exists: remove it"
+    missing = sorted(
+        f"{method} {path}"
+        for method, path in routes - set(UNDOCUMENTED)
+        if method.lower() not in paths.get(path, {})
+    )
+    assert not missing, f"routes missing from the OpenAPI document: {missing}"

@@ -20,7 +20,11 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.schemas import APIOperation
-from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import AppFactory
 from tests.modules.accounts.support import bearer, make_user, tokens_for
@@ -48,7 +52,13 @@ def envelope_shape(ctx: Any, response: schemathesis.Response, case: schemathesis
         assert isinstance(body["error"]["code"], str), body["error"]
 
 
-CHECKS = [not_a_server_error, content_type_conformance, envelope_shape]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    envelope_shape,
+]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 SETTINGS = settings(
     max_examples=25,

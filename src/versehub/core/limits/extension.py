@@ -20,6 +20,7 @@ from versehub.core.limits.service import record_violation
 from versehub.core.limits.state import EXTENSION_KEY, RateLimits, current_limits
 from versehub.core.limits.violations import make_violations
 from versehub.core.modules import Health
+from versehub.core.openapi import register_blueprint
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -71,7 +72,7 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
         limiter.request_filter(never_limited)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
-    app.register_blueprint(admin_bp)
+    register_blueprint(app, admin_bp)
     app.cli.add_command(bans_group)
     register_check(app, "rate_limits", check_rate_limits)
     return state

@@ -36,3 +36,28 @@ class BanOut(BaseModel):
             created_at=_moment(ban.created_at),
             until=_moment(ban.until),
         )
+
+
+class BanListInfo(BaseModel):
+    """The `pagination` member of the ban list: every active ban is on one page."""
+
+    total: int
+    next_cursor: None = None
+
+
+class BanList(BaseModel):
+    """`data` of `GET /admin/bans`."""
+
+    items: list[BanOut]
+    pagination: BanListInfo
+
+
+class BanPath(BaseModel):
+    """The banned caller in `/admin/bans/{key}`."""
+
+    key: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^(ip|user|key):\S+$",
+        description="As listed: `ip:<address>`, `user:<id>` or `key:<id>`.",
+    )
