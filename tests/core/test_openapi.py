@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tests.conftest import AppFactory
 from versehub.core.envelope import envelope
+from versehub.core.errors import APIError
 from versehub.core.openapi import Envelope, api_blueprint, register_blueprint
+from versehub.modules.accounts.schemas import PreferencesUpdate
+from versehub.modules.knowledge.models import TAG_MAX
+from versehub.modules.knowledge.schemas import EntryUpdate
+from versehub.modules.knowledge.service.tags import normalise
 
 
 class PetIn(BaseModel):
@@ -169,3 +175,37 @@ def test_every_api_route_of_the_app_is_in_the_document(client: FlaskClient) -> N
         if method.lower() not in paths.get(path, {})
     )
     assert not missing, f"routes missing from the OpenAPI document: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (PreferencesUpdate, "visual_density"),
+        (PreferencesUpdate, "reading_level"),
+        (PreferencesUpdate, "reduced_motion"),
+        (PreferencesUpdate, "high_contrast"),
+        (EntryUpdate, "title"),
+        (EntryUpdate, "content"),
+        (EntryUpdate, "is_public"),
+    ],
+)
+def test_fields_that_refuse_null_are_not_documented_as_nullable(
+    client: FlaskClient, model: type[BaseModel], field: str
+) -> None:
+    with pytest.raises(ValidationError, match="may not be null"):
+        model.model_validate({field: None})
+    assert model.model_validate({}).model_fields_set == set()  # leaving it out is fine
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    documented = schemas[model.__name__]["properties"][field]
+    assert "null" not in json.dumps(documented), documented
+
+
+def test_tags_are_documented_with_the_length_the_server_enforces(client: FlaskClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("EntryCreate", "EntryUpdate"):
+        tags = schemas[name]["properties"]["tags"]
+        items = tags["items"] if "items" in tags else tags["anyOf"][0]["items"]
+        assert items["maxLength"] == TAG_MAX
+    normalise("t" * TAG_MAX)
+    with pytest.raises(APIError):
+        normalise("t" * (TAG_MAX + 1))
