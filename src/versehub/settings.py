@@ -248,6 +248,12 @@ class Settings(BaseSettings):
     ban_duration: int = Field(
         3600, ge=1, description="Seconds a ban lasts (admins can lift it earlier)."
     )
+    ban_cache_ttl: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds each process trusts its copy of the bans (stored in the database): "
+        "a ban or lift made by another process or the CLI applies within this time.",
+    )
     public_base_url: str = Field(
         "http://127.0.0.1:5000",
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",

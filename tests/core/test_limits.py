@@ -17,7 +17,7 @@ from versehub.core.auth import Principal, login_required, register_resolver
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.limits import auth_limit, exempt, limit, request_key
-from versehub.core.limits.bans import BanPolicy, MemoryBans
+from versehub.core.limits.violations import MemoryViolations
 from versehub.settings import SettingsError, load_settings
 
 PEOPLE = {
@@ -34,7 +34,7 @@ RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset
 
 @pytest.fixture
 def db_backend() -> str:
-    """Limits never touch the database: SQLite alone is enough here."""
+    """Limits count in memory: SQLite is enough (test_bans.py runs the ban table on both)."""
     return "sqlite"
 
 
@@ -411,29 +411,26 @@ def test_repeated_violations_ban_the_caller(make_app: AppFactory) -> None:
     assert (page.status_code, page.mimetype) == (403, "text/html")
     assert client.get(path, headers={"X-Test-As": "member"}).status_code == 200
     payload = events[0][1]
-    assert payload["key"] == "ip:127.0.0.1"
+    assert (payload["target"], payload["actor"], payload["actor_id"]) == (
+        "ip:127.0.0.1",
+        "system",
+        None,
+    )
     assert payload["until"] == body["error"]["details"]["until"]
     assert payload["violations"] == 3
 
 
 def test_violations_count_within_the_window_only() -> None:
     now = [1000.0]
-    store = MemoryBans(clock=lambda: now[0])
-    policy = BanPolicy(threshold=3, window=10, duration=60)
-    for moment in (1000.0, 1005.0, 1011.0):  # the first has left the window by the third
+    counter = MemoryViolations(clock=lambda: now[0])
+    counts = []
+    for moment in (1000.0, 1005.0, 1011.0, 1012.0):  # the first has left the window by the third
         now[0] = moment
-        assert store.record_violation("ip:a", policy) is None
-    now[0] = 1012.0
-    ban = store.record_violation("ip:a", policy)
-    assert ban is not None
-    assert (ban.until, ban.violations) == (1072.0, 3)
-    assert store.record_violation("ip:a", policy) is None  # banned once, not again
-    assert store.get("ip:b") is None
-    now[0] = 1071.0
-    assert store.get("ip:a") == ban
-    now[0] = 1072.0
-    assert store.get("ip:a") is None
-    assert store.list() == []
+        counts.append(counter.count("ip:a", 10))
+    assert counts == [1, 2, 2, 3]
+    assert counter.count("ip:b", 10) == 1
+    counter.forget("ip:a")
+    assert counter.count("ip:a", 10) == 1
 
 
 # --- admin tools ----------------------------------------------------------------------------------
@@ -466,7 +463,13 @@ def test_admins_list_and_lift_bans(make_app: AppFactory) -> None:
     assert lifted.get_json()["data"]["key"] == "ip:127.0.0.1"
     assert events[-1] == (
         "security.unban",
-        {"key": "ip:127.0.0.1", "by": "user:3", "until": item["until"]},
+        {
+            "actor_id": 3,
+            "actor": "user:3",
+            "target": "ip:127.0.0.1",
+            "reason": "rate_limit",
+            "until": item["until"],
+        },
     )
     assert client.get("/api/v1/limitstest/default").status_code == 200
     assert client.get(bans_url).get_json()["error"]["code"] == "AUTH_REQUIRED"
@@ -493,7 +496,7 @@ def test_cli_lists_and_lifts_bans(make_app: AppFactory) -> None:
     assert lifted.exit_code == 0, lifted.output
     assert "Lifted" in lifted.output
     assert events[-1][0] == "security.unban"
-    assert events[-1][1]["by"] == "cli"
+    assert (events[-1][1]["actor"], events[-1][1]["target"]) == ("cli", "ip:127.0.0.1")
     assert client.get("/api/v1/limitstest/default").status_code == 200
 
     missing = runner.invoke(args=["bans", "lift", "ip:127.0.0.1"])

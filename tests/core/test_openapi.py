@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tests.conftest import AppFactory
 from versehub.core.envelope import envelope
+from versehub.core.errors import APIError
 from versehub.core.openapi import Envelope, api_blueprint, register_blueprint
+from versehub.modules.accounts.schemas import PreferencesUpdate
+from versehub.modules.knowledge.models import TAG_MAX
+from versehub.modules.knowledge.schemas import EntryUpdate
+from versehub.modules.knowledge.service.tags import normalise
 
 
 class PetIn(BaseModel):
@@ -135,3 +143,69 @@ def test_docs_page_uses_nonced_scripts_and_bundled_assets(client: FlaskClient) -
         asset = client.get(url)
         assert asset.status_code == 200
         asset.close()  # file responses stream from disk
+
+
+# Routes under /api/ that are not REST operations, each with the reason it is not in the document.
+UNDOCUMENTED = {
+    ("GET", "/api/v1/openapi.json"): "the document itself",
+    ("GET", "/api/docs"): "the HTML docs page that renders the document",
+    ("GET", "/api/docs/assets/{filename}"): "Swagger UI's static files for that page",
+}
+
+
+def documented_path(rule: str) -> str:
+    """A Flask rule (`/entries/<int:entry_id>`) as an OpenAPI path (`/entries/{entry_id}`)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_every_api_route_of_the_app_is_in_the_document(client: FlaskClient) -> None:
+    app = client.application
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    routes = {
+        (method, documented_path(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    assert set(UNDOCUMENTED) <= routes, "an exception no longer exists: remove it"
+    missing = sorted(
+        f"{method} {path}"
+        for method, path in routes - set(UNDOCUMENTED)
+        if method.lower() not in paths.get(path, {})
+    )
+    assert not missing, f"routes missing from the OpenAPI document: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (PreferencesUpdate, "visual_density"),
+        (PreferencesUpdate, "reading_level"),
+        (PreferencesUpdate, "reduced_motion"),
+        (PreferencesUpdate, "high_contrast"),
+        (EntryUpdate, "title"),
+        (EntryUpdate, "content"),
+        (EntryUpdate, "is_public"),
+    ],
+)
+def test_fields_that_refuse_null_are_not_documented_as_nullable(
+    client: FlaskClient, model: type[BaseModel], field: str
+) -> None:
+    with pytest.raises(ValidationError, match="may not be null"):
+        model.model_validate({field: None})
+    assert model.model_validate({}).model_fields_set == set()  # leaving it out is fine
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    documented = schemas[model.__name__]["properties"][field]
+    assert "null" not in json.dumps(documented), documented
+
+
+def test_tags_are_documented_with_the_length_the_server_enforces(client: FlaskClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("EntryCreate", "EntryUpdate"):
+        tags = schemas[name]["properties"]["tags"]
+        items = tags["items"] if "items" in tags else tags["anyOf"][0]["items"]
+        assert items["maxLength"] == TAG_MAX
+    normalise("t" * TAG_MAX)
+    with pytest.raises(APIError):
+        normalise("t" * (TAG_MAX + 1))

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from flask import current_app, request
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from versehub.core.errors import APIError, field_error
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _refuse_null(value: T | None) -> T:
+    # Validators do not run on defaults: only an explicit null gets here as None.
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    # The document must say what the server accepts: drop the null branch and the null default.
+    schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+# A field of a partial update that may be left out (None in the model) but never sent as null;
+# the OpenAPI document shows it as not nullable. Use with a default: `title: NotNull[str] = None`.
+NotNull = Annotated[T | None, AfterValidator(_refuse_null), Field(json_schema_extra=_not_nullable)]
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, str]]:

@@ -18,7 +18,9 @@ Modules tighten routes with the decorators, placed under the route decorator:
 Over a limit: 429 RATE_LIMIT_EXCEEDED with Retry-After. `ban_threshold` such answers within
 `ban_window` seconds ban the caller for `ban_duration` seconds: 403 RATE_BANNED with
 `details.until` (events `security.ban` / `security.unban`). `/health/*` and `/metrics` are never
-limited. Storage: memory, or Redis when `redis_url` is set (falls back to per-process memory).
+limited. Counters and violations: memory, or Redis when `redis_url` is set (falls back to
+per-process memory). Bans themselves are rows in the database (`rate_limit_bans`), cached in each
+process for `ban_cache_ttl` seconds, so every process and `versehub bans` see the same bans.
 """
 
 from versehub.core.limits.bans import Ban, BanPolicy, BanStore

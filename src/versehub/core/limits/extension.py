@@ -13,12 +13,14 @@ from versehub.core.errors import APIError
 from versehub.core.handlers import render_error
 from versehub.core.health import register_check
 from versehub.core.limits.api import bp as admin_bp
-from versehub.core.limits.bans import make_store
+from versehub.core.limits.bans import BanStore
 from versehub.core.limits.cli import bans_group
 from versehub.core.limits.keys import request_key
 from versehub.core.limits.service import record_violation
 from versehub.core.limits.state import EXTENSION_KEY, RateLimits, current_limits
+from versehub.core.limits.violations import make_violations
 from versehub.core.modules import Health
+from versehub.core.openapi import register_blueprint
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -58,7 +60,8 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
         request_identifier=_request_identity,
         enabled=settings.rate_limits_enabled,
     )
-    state = RateLimits(limiter, make_store(settings.redis_url), settings)
+    bans = BanStore(make_violations(settings.redis_url), cache_ttl=settings.ban_cache_ttl)
+    state = RateLimits(limiter, bans, settings)
     app.extensions[EXTENSION_KEY] = state
     if settings.rate_limits_enabled:
         # Registered before Flask-Limiter's hook so they run first: the limiter must know the
@@ -69,7 +72,7 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
         limiter.request_filter(never_limited)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
-    app.register_blueprint(admin_bp)
+    register_blueprint(app, admin_bp)
     app.cli.add_command(bans_group)
     register_check(app, "rate_limits", check_rate_limits)
     return state
@@ -188,6 +191,6 @@ def check_rate_limits() -> Health:
             **details,
             "storage": "memory (per process)",
             "bans": state.bans.backend,
-            "error": "Redis unreachable: limits and bans count in each process",
+            "error": "Redis unreachable: limits and ban violations count in each process",
         },
     )

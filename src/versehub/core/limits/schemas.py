@@ -17,8 +17,11 @@ class BanOut(BaseModel):
     """An active ban, as admins see it."""
 
     key: str = Field(description="Who is banned: `key:<id>`, `user:<id>` or `ip:<address>`.")
-    reason: str
+    reason: str = Field(description="`rate_limit` for auto-bans, else what the banner wrote.")
     violations: int = Field(description="Rate-limit violations that led to the ban.")
+    actor: str = Field(
+        description="Who banned: `system` (auto-ban), `cli`, or an admin's `user:<id>`."
+    )
     created_at: datetime
     until: datetime
 
@@ -29,6 +32,32 @@ class BanOut(BaseModel):
             key=ban.key,
             reason=ban.reason,
             violations=ban.violations,
+            actor=ban.actor,
             created_at=_moment(ban.created_at),
             until=_moment(ban.until),
         )
+
+
+class BanListInfo(BaseModel):
+    """The `pagination` member of the ban list: every active ban is on one page."""
+
+    total: int
+    next_cursor: None = None
+
+
+class BanList(BaseModel):
+    """`data` of `GET /admin/bans`."""
+
+    items: list[BanOut]
+    pagination: BanListInfo
+
+
+class BanPath(BaseModel):
+    """The banned caller in `/admin/bans/{key}`."""
+
+    key: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^(ip|user|key):\S+$",
+        description="As listed: `ip:<address>`, `user:<id>` or `key:<id>`.",
+    )

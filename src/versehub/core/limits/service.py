@@ -1,19 +1,29 @@
-"""Bans as actions: record a violation (maybe banning), list, lift; each publishes its event."""
+"""Bans as actions: record a violation (maybe banning), ban, list, lift; each publishes its event.
+
+`security.ban` / `security.unban` carry the standard audit keys: `target` (the banned caller's
+key), `actor_id` (the admin's user id, or None) and `actor` ("system", "cli" or the admin's key).
+"""
 
 from __future__ import annotations
 
+import time
+
 import structlog
 from prometheus_client import Counter
-from redis.exceptions import RedisError
 
 from versehub.core.errors import APIError
 from versehub.core.events import publish
-from versehub.core.limits.bans import Ban, BanPolicy, BanStore
+from versehub.core.limits.bans import SYSTEM, Ban, BanPolicy, BanStore, StoreError
 
 log = structlog.get_logger(__name__)
 
 # Refusals are already in versehub_http_requests_total (status 429 and 403); bans are not.
 BANS = Counter("versehub_rate_limit_bans_total", "Callers banned for repeated limit violations.")
+
+
+def _unavailable() -> APIError:
+    # A change the store did not confirm would not hold in the other processes: say so.
+    return APIError("SYS_SERVICE_UNAVAILABLE", "The ban store is unreachable; try again shortly")
 
 
 def record_violation(*, bans: BanStore, policy: BanPolicy, key: str, path: str) -> Ban | None:
@@ -26,7 +36,9 @@ def record_violation(*, bans: BanStore, policy: BanPolicy, key: str, path: str) 
         )
         publish(
             "security.ban",
-            key=key,
+            actor_id=None,
+            actor=SYSTEM,
+            target=key,
             reason=ban.reason,
             until=ban.until_iso,
             violations=ban.violations,
@@ -37,22 +49,52 @@ def record_violation(*, bans: BanStore, policy: BanPolicy, key: str, path: str) 
     return ban
 
 
+def ban(
+    *, bans: BanStore, key: str, duration: int, reason: str, actor: str, actor_id: int | None
+) -> Ban:
+    """Ban `key` for `duration` seconds by hand (publishes `security.ban`); RES_CONFLICT if so."""
+    now = time.time()
+    new = Ban(key, now, now + duration, 0, reason=reason, actor=actor)
+    try:
+        created = bans.add(new)
+    except StoreError as exc:
+        raise _unavailable() from exc
+    if not created:
+        raise APIError("RES_CONFLICT", f"{key!r} is banned already")
+    BANS.inc()
+    log.warning("rate_limit_ban", key=key, until=new.until_iso, actor=actor, reason=reason)
+    publish(
+        "security.ban",
+        actor_id=actor_id,
+        actor=actor,
+        target=key,
+        reason=reason,
+        until=new.until_iso,
+        duration=duration,
+    )
+    return new
+
+
 def list_bans(*, bans: BanStore) -> list[Ban]:
     """Every active ban, soonest to end first."""
     return bans.list()
 
 
-def lift_ban(*, bans: BanStore, key: str, by: str) -> Ban:
+def lift_ban(*, bans: BanStore, key: str, actor: str, actor_id: int | None) -> Ban:
     """End the ban of `key` early (publishes `security.unban`); RES_NOT_FOUND when not banned."""
     try:
-        ban = bans.lift(key)
-    except RedisError as exc:
-        # A lift Redis did not confirm would come back when Redis does: say so instead.
-        raise APIError(
-            "SYS_SERVICE_UNAVAILABLE", "The ban store is unreachable; try again shortly"
-        ) from exc
-    if ban is None:
+        lifted = bans.lift(key)
+    except StoreError as exc:
+        raise _unavailable() from exc
+    if lifted is None:
         raise APIError("RES_NOT_FOUND", f"No active ban for {key!r}")
-    log.info("rate_limit_unban", key=key, by=by)
-    publish("security.unban", key=key, by=by, until=ban.until_iso)
-    return ban
+    log.info("rate_limit_unban", key=key, actor=actor)
+    publish(
+        "security.unban",
+        actor_id=actor_id,
+        actor=actor,
+        target=key,
+        reason=lifted.reason,
+        until=lifted.until_iso,
+    )
+    return lifted

@@ -12,9 +12,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     field_validator,
 )
 
+from versehub.core.validation import NotNull
 from versehub.modules.accounts.models import ROLES, User
 from versehub.modules.accounts.service import otp_codes
 
@@ -67,24 +69,17 @@ class PreferencesPublic(BaseModel):
 class PreferencesUpdate(Input):
     """A partial update of preferences (only the fields sent change)."""
 
+    # Only the sign language may be cleared; null elsewhere is a mistake, not "unset".
     preferred_sign_language: SignLanguage | None = None
-    visual_density: Level | None = None
-    reading_level: Level | None = None
-    reduced_motion: bool | None = Field(None, strict=True)
-    high_contrast: bool | None = Field(None, strict=True)
+    visual_density: NotNull[Level] = None
+    reading_level: NotNull[Level] = None
+    reduced_motion: NotNull[StrictBool] = None
+    high_contrast: NotNull[StrictBool] = None
 
     @field_validator("preferred_sign_language")
     @classmethod
     def _upper(cls, value: str | None) -> str | None:
         return value.upper() if value else value
-
-    @field_validator("visual_density", "reading_level", "reduced_motion", "high_contrast")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Only the sign language may be cleared; null elsewhere is a mistake, not "unset".
-        if value is None:
-            raise ValueError("may not be null")
-        return value
 
 
 class UserCreate(Input):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from versehub.core.validation import NotNull
 from versehub.modules.knowledge.models import (
     CATEGORY_NAME_MAX,
     SLUG_MAX,
@@ -25,7 +26,9 @@ DateField = Literal["created", "published"]
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
 Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX)]
 Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
-TagInput = Annotated[str, Field(max_length=TAG_MAX * 4)]
+TagInput = Annotated[str, Field(max_length=TAG_MAX)]
+# A filter may name a tag as typed (longer spellings normalise to a stored name, or find none).
+TagFilter = Annotated[str, Field(max_length=TAG_MAX * 4)]
 SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX)]
 
 
@@ -53,13 +56,13 @@ class EntryCreate(_Input):
 class EntryUpdate(_Input):
     """Changed fields of an entry; `version` (when given) must match the stored one."""
 
-    title: Title | None = None
-    content: Content | None = None
+    title: NotNull[Title] = None
+    content: NotNull[Content] = None
     summary: Summary | None = None
     plain_language: Content | None = None
     category: SlugInput | None = None
     tags: list[TagInput] | None = Field(default=None, max_length=MAX_TAGS)
-    is_public: bool | None = None
+    is_public: NotNull[bool] = None
     version: int | None = None
 
 
@@ -173,7 +176,7 @@ class ListQuery(_Input):
 
     q: Annotated[str, Field(max_length=QUERY_MAX, description=SEARCH_SYNTAX)] | None = None
     category: SlugInput | None = None
-    tag: TagInput | None = None
+    tag: TagFilter | None = None
     author: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     status: Literal["draft", "in_review", "published", "archived"] | None = None
     max_reading_level: Annotated[int, Field(ge=1, le=5)] | None = None
