@@ -63,6 +63,17 @@ class EntryUpdate(_Input):
     version: int | None = None
 
 
+class VersionBody(_Input):
+    """An optional body of a write that sends nothing else: the version the caller saw."""
+
+    # Optional: `validated` reads no body when none is sent (the OpenAPI says so too).
+    model_config = ConfigDict(  # type: ignore[typeddict-unknown-key]
+        extra="forbid", str_strip_whitespace=True, openapi_extra={"required": False}
+    )
+
+    version: int | None = None
+
+
 class EntryTransition(_Input):
     """A workflow move: the target state and the version the caller saw."""
 

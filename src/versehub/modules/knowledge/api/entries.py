@@ -51,6 +51,7 @@ from versehub.modules.knowledge.schemas import (
     EntryTransition,
     EntryUpdate,
     RevisionPublic,
+    VersionBody,
 )
 from versehub.modules.knowledge.service import entries, revisions
 
@@ -129,16 +130,16 @@ def update_entry(path: EntryPath, header: IfMatchHeader, body: EntryUpdate) -> R
     tags=TAGS,
     security=SIGNED_IN,
     description="Delete an entry for good, with its revisions (author or editor)." + IF_MATCH,
-    responses={200: Envelope[None], **AUTH_ERRORS, **CONFLICT},
+    responses={200: Envelope[None], **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
 @validated
-def delete_entry(path: EntryPath, header: IfMatchHeader) -> Response:
+def delete_entry(path: EntryPath, header: IfMatchHeader, body: VersionBody) -> Response:
     """Delete an entry."""
     entries.delete(
         entry_id=path.entry_id,
         viewer=current_principal(),
-        expected_version=expected_version(path.entry_id, header.if_match),
+        expected_version=expected_version(path.entry_id, header.if_match, body.version),
     )
     return envelope(None, message="Entry deleted")
 
@@ -199,16 +200,16 @@ def get_revision(path: RevisionPath) -> Response:
     tags=TAGS,
     security=SIGNED_IN,
     description="Bring back a revision's content as a new revision (author or editor)." + IF_MATCH,
-    responses={200: EntryEnvelope, **AUTH_ERRORS, **CONFLICT},
+    responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
 @validated
-def restore_revision(path: RevisionPath, header: IfMatchHeader) -> Response:
+def restore_revision(path: RevisionPath, header: IfMatchHeader, body: VersionBody) -> Response:
     """Restore a revision."""
     entry = entries.restore_revision(
         entry_id=path.entry_id,
         number=path.number,
         viewer=current_principal(),
-        expected_version=expected_version(path.entry_id, header.if_match),
+        expected_version=expected_version(path.entry_id, header.if_match, body.version),
     )
     return entry_response(entry)

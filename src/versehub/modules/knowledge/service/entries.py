@@ -129,14 +129,23 @@ def _save(
     viewer: Principal,
     restored_from: int | None = None,
 ) -> Entry:
-    """Apply changes, store a revision if tracked content changed, bump the version; commits."""
+    """Apply changes, store a revision if tracked content changed, bump the version; commits.
+
+    Changes that change nothing (an empty PATCH, the same values again) write nothing: the
+    version, and so every ETag callers hold, stays as it was, and no event is published.
+    """
     with _transaction():
         before = revisions.snapshot(entry)
+        was_public = entry.is_public
         content.apply(entry, _resolve(changes))
-        # Always an UPDATE of the row, so the version moves even when only tags changed.
+        changed = revisions.changed(before, revisions.snapshot(entry))
+        if not changed and restored_from is None and entry.is_public == was_public:
+            # Nothing to save; also drops any re-rendering that differs only from an old renderer.
+            db.session.rollback()
+            return entry
+        # An UPDATE of the row, so the version moves even when only tags changed.
         entry.updated_at = utcnow()
         db.session.flush()
-        changed = revisions.changed(before, revisions.snapshot(entry))
         if changed or restored_from is not None:
             revisions.record(
                 entry=entry,
