@@ -19,6 +19,7 @@ CONTENT_MAX = 200_000
 QUERY_MAX = 500
 MAX_TAGS = 20
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
+REVIEW_NOTE_MAX = 2000
 
 Sort = Literal["relevance", "newest", "title"]
 DateField = Literal["created", "published"]
@@ -75,10 +76,12 @@ class VersionBody(_Input):
 
 
 class EntryTransition(_Input):
-    """A workflow move: the target state and the version the caller saw."""
+    """A workflow move: the target state, the version the caller saw and, when an editor sends
+    an entry back to its author (in_review → draft), the reason the author will see."""
 
     to: Literal["draft", "in_review", "published", "archived"]
     version: int | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=REVIEW_NOTE_MAX)] | None = None
 
 
 class CategoryCreate(_Input):
@@ -157,6 +160,11 @@ class EntryPublic(EntrySummary):
     plain_language: str | None
     plain_language_html: str | None
     plain_language_reading_level: int | None
+    review_note: str | None = Field(
+        default=None,
+        description="Why the last workflow move was made (an editor sending the entry back "
+        "says why); cleared when the entry is published.",
+    )
     sign_videos: list[SignVideo] = Field(default_factory=list)
 
 

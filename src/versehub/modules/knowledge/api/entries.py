@@ -149,8 +149,10 @@ def delete_entry(path: EntryPath, header: IfMatchHeader, body: VersionBody) -> R
     tags=TAGS,
     security=SIGNED_IN,
     description="Move an entry through the workflow (draft → in_review → published → "
-    "archived; authors submit their own drafts, editors do the rest). An illegal move answers "
-    "409 RES_CONFLICT." + IF_MATCH,
+    "archived; authors submit their own drafts and may withdraw them from review (in_review → "
+    "draft); editors do the rest: publish, archive (from in_review or published), unpublish "
+    "(published → draft) and send back (in_review → draft, `reason` required, shown to the "
+    "author as the entry's `review_note`). An illegal move answers 409 RES_CONFLICT." + IF_MATCH,
     responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
@@ -162,6 +164,7 @@ def transition_entry(path: EntryPath, header: IfMatchHeader, body: EntryTransiti
         to=body.to,
         viewer=current_principal(),
         expected_version=expected_version(path.entry_id, header.if_match, body.version),
+        reason=body.reason,
     )
     return entry_response(entry)
 

@@ -317,17 +317,30 @@ class KnowledgeMutation:
 
     @strawberry.mutation(
         description="Move an entry through the workflow (draft → in_review → published → "
-        "archived; authors submit their own drafts, editors do the rest). An illegal move is "
-        "RES_CONFLICT."
+        "archived; authors submit their own drafts and may withdraw them from review; editors "
+        "do the rest, and sending an entry back from review to draft needs a `reason`, shown "
+        "to the author as `reviewNote`). An illegal move is RES_CONFLICT."
     )
     def transition_entry(
-        self, info: strawberry.Info, id: strawberry.ID, to: EntryStatus, version: Version = None
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        to: EntryStatus,
+        version: Version = None,
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why (required when an editor sends it back)."),
+        ] = None,
     ) -> EntryNode:
         viewer = _writer(info)
         entry_id = _entry_id(id)
-        move = _validate(EntryTransition, {"to": to.value, "version": version})
+        move = _validate(EntryTransition, {"to": to.value, "version": version, "reason": reason})
         row = entries.change_status(
-            entry_id=entry_id, to=move.to, viewer=viewer, expected_version=move.version
+            entry_id=entry_id,
+            to=move.to,
+            viewer=viewer,
+            expected_version=move.version,
+            reason=move.reason,
         )
         return EntryNode.of(row)
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from versehub.core.auth import Principal
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError, field_error
-from versehub.core.states import allowed_transitions, transition
+from versehub.core.states import allowed_moves as allowed_moves_of
+from versehub.core.states import transition
 from versehub.extensions import db
 from versehub.modules.knowledge import events
 from versehub.modules.knowledge.models import SLUG_MAX, Entry
@@ -78,11 +79,13 @@ def present(entry: Entry) -> EntryPublic:
 def allowed_moves(*, entry: Entry, viewer: Principal | None) -> list[str]:
     """The states this viewer may move the entry to now."""
     roles = viewer.roles if viewer else frozenset()
-    return [
-        state
-        for state in allowed_transitions(entry, actor_roles=roles)
-        if permissions.can_move(viewer, entry, state)
-    ]
+    workflow = Entry.workflow
+    targets = {
+        workflow.moves[move].target
+        for move in allowed_moves_of(entry, actor_roles=roles)
+        if permissions.can_move(viewer, entry, move)
+    }
+    return [state for state in workflow.states if state in targets]
 
 
 def _resolve(changes: dict[str, Any]) -> dict[str, Any]:
@@ -187,17 +190,39 @@ def restore_revision(
 
 
 def change_status(
-    *, entry_id: int, to: str, viewer: Principal | None, expected_version: int | None = None
+    *,
+    entry_id: int,
+    to: str,
+    viewer: Principal | None,
+    expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Entry:
-    """Move an entry through the workflow; illegal moves and stale versions are RES_CONFLICT."""
+    """Move an entry through the workflow; illegal moves and stale versions are RES_CONFLICT.
+
+    Of the workflow's moves to `to`, the first this viewer may make is made: from in_review to
+    draft the author withdraws, anyone else (an editor) sends back and must give a `reason`.
+    The reason is kept as the entry's `review_note` (cleared on publishing) and is in the event.
+    """
     entry = permissions.require_move(viewer, db.session.get(Entry, entry_id), to)
     assert viewer is not None
     with _transaction():
         if to == "published":
             entry.published_at = utcnow()
-        moved = transition(entry, to, expected_version=expected_version, actor_roles=viewer.roles)
+        # Set before the move, so its one UPDATE carries it (a refused move rolls it back).
+        entry.review_note = None if to == "published" else ((reason or "").strip() or None)
+        moved = transition(
+            entry,
+            to,
+            expected_version=expected_version,
+            actor_roles=viewer.roles,
+            moves=permissions.moves_to(viewer, entry, to),
+            reason=reason,
+        )
     name = moved.event or events.ENTRY_UPDATED
-    events.emit(name, events.payload(entry, actor_id=viewer.user_id))
+    data = events.payload(entry, actor_id=viewer.user_id)
+    data["transition"] = {"move": moved.move, "from": moved.source, "to": moved.target}
+    data["reason"] = moved.reason
+    events.emit(name, data)
     return entry
 
 
