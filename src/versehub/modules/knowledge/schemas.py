@@ -168,6 +168,29 @@ class EntryPublic(EntrySummary):
     sign_videos: list[SignVideo] = Field(default_factory=list)
 
 
+class BinItem(_Output):
+    """An entry in the recycle bin: what it was, who binned it and when it is purged."""
+
+    id: int
+    slug: str
+    title: str
+    status: str
+    version: int
+    is_public: bool
+    author_id: int | None
+    author_username: str | None
+    deleted_at: datetime
+    deleted_by_id: int | None
+    purge_at: datetime
+
+
+class BinQuery(_Input):
+    """Paging of the recycle bin (most recently deleted first)."""
+
+    per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = PER_PAGE_DEFAULT
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+
+
 class RevisionPublic(_Output):
     """One stored revision of an entry."""
 

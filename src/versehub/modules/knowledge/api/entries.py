@@ -129,7 +129,9 @@ def update_entry(path: EntryPath, header: IfMatchHeader, body: EntryUpdate) -> R
     "/entries/<int:entry_id>",
     tags=TAGS,
     security=SIGNED_IN,
-    description="Delete an entry for good, with its revisions (author or editor)." + IF_MATCH,
+    description="Move an entry to the recycle bin (author or editor): hidden at once, "
+    "restorable by its author or an editor for `recycle_bin_days`, then purged with its "
+    "revisions (see `/recycle-bin`)." + IF_MATCH,
     responses={200: Envelope[None], **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
@@ -141,7 +143,7 @@ def delete_entry(path: EntryPath, header: IfMatchHeader, body: VersionBody) -> R
         viewer=current_principal(),
         expected_version=expected_version(path.entry_id, header.if_match, body.version),
     )
-    return envelope(None, message="Entry deleted")
+    return envelope(None, message="Entry moved to the recycle bin")
 
 
 @bp.post(

@@ -357,8 +357,9 @@ class KnowledgeMutation:
         return EntryNode.of(row)
 
     @strawberry.mutation(
-        description="Delete an entry for good, with its revisions (author or editor); "
-        "answers the deleted id."
+        description="Move an entry to the recycle bin (author or editor): hidden at once, "
+        "restorable over REST (`/api/v1/recycle-bin`) by its author or an editor until it is "
+        "purged; answers the deleted id."
     )
     def delete_entry(
         self, info: strawberry.Info, id: strawberry.ID, version: Version = None

@@ -1,9 +1,10 @@
 """Entries: create, read, update, move through the workflow, restore and delete.
 
 Each writing function owns its transaction: it commits, rolls back on any failure, and publishes
-its entry.* event only after the commit. Deleting is hard (the row, its tags and revisions go):
-"archived" is the workflow's soft retirement, so a separate soft-delete flag would be a second
-way to say the same thing and every query would have to remember it.
+its entry.* event only after the commit. Deleting moves an entry to the recycle bin
+(`service/recycle_bin.py`): "archived" is the workflow's retirement, seen by its author and
+editors; a binned entry is seen by nobody until it is restored, and is purged for good later.
+Every read goes through `permissions` (can_read / visible_clause), which hides binned entries.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ STALE = "The entry was changed by someone else; reload and retry"
 
 
 @contextmanager
-def _transaction() -> Iterator[None]:
+def transaction() -> Iterator[None]:
     """Commit on success; roll back (and translate lost races) on failure."""
     try:
         yield
@@ -49,7 +50,8 @@ def _transaction() -> Iterator[None]:
         raise
 
 
-def _check_version(entry: Entry, expected: int | None) -> None:
+def check_version(entry: Entry, expected: int | None) -> None:
+    """RES_CONFLICT when the caller saw another version than the stored one."""
     if expected is not None and entry.version != expected:
         raise APIError(
             "RES_CONFLICT",
@@ -113,7 +115,7 @@ def _new_slug(data: EntryCreate) -> str:
 def create(*, data: EntryCreate, viewer: Principal | None) -> Entry:
     """Write a new draft by the viewer (any signed-in person); commits."""
     author = permissions.require_author(viewer)
-    with _transaction():
+    with transaction():
         entry = Entry(slug=_new_slug(data), author_id=author.user_id)
         fields = data.model_dump(exclude={"slug"})
         content.apply(entry, _resolve(fields))
@@ -137,7 +139,7 @@ def _save(
     Changes that change nothing (an empty PATCH, the same values again) write nothing: the
     version, and so every ETag callers hold, stays as it was, and no event is published.
     """
-    with _transaction():
+    with transaction():
         before = revisions.snapshot(entry)
         was_public = entry.is_public
         content.apply(entry, _resolve(changes))
@@ -164,7 +166,7 @@ def update(*, entry_id: int, data: EntryUpdate, viewer: Principal | None) -> Ent
     """Change an entry (author or editor); `data.version` guards against lost updates."""
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None  # require_edit refuses anonymous viewers
-    _check_version(entry, data.version)
+    check_version(entry, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("title", "content", "is_public"):
         if required in changes and changes[required] is None:
@@ -181,7 +183,7 @@ def restore_revision(
     revision = revisions.get(entry_id=entry_id, number=number, viewer=viewer)
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None
-    _check_version(entry, expected_version)
+    check_version(entry, expected_version)
     snap = dict(revision.snapshot)
     category = snap.pop("category", None)
     if category is not None and categories.get_by_slug(slug=category) is None:
@@ -205,7 +207,7 @@ def change_status(
     """
     entry = permissions.require_move(viewer, db.session.get(Entry, entry_id), to)
     assert viewer is not None
-    with _transaction():
+    with transaction():
         if to == "published":
             entry.published_at = utcnow()
         # Set before the move, so its one UPDATE carries it (a refused move rolls it back).
@@ -227,11 +229,11 @@ def change_status(
 
 
 def delete(*, entry_id: int, viewer: Principal | None, expected_version: int | None = None) -> None:
-    """Delete an entry for good (author or editor), with its revisions; commits."""
+    """Move an entry to the recycle bin (author or editor); its state and revisions are kept."""
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None
-    _check_version(entry, expected_version)
-    data = events.payload(entry, actor_id=viewer.user_id)
-    with _transaction():
-        db.session.delete(entry)
-    events.emit(events.ENTRY_DELETED, data)
+    check_version(entry, expected_version)
+    with transaction():
+        entry.deleted_at = utcnow()
+        entry.deleted_by_id = viewer.user_id
+    events.emit(events.ENTRY_DELETED, events.payload(entry, actor_id=viewer.user_id))
