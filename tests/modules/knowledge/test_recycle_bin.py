@@ -214,3 +214,22 @@ def test_a_binned_entry_keeps_its_slug_until_purged(
     client.delete(f"{BIN}/{entry_id}", headers=admin)
     again = create(client, author, title="Again", slug="hearing-loops")
     assert again["slug"] == "hearing-loops"
+
+
+RESTORE = """mutation($id: ID!, $version: Int) {
+  restoreDeletedEntry(id: $id, version: $version) { id status version } }"""
+DELETE = "mutation($id: ID!) { deleteEntry(id: $id) }"
+
+
+def test_delete_and_restore_over_graphql(
+    client: FlaskClient, author: Headers, member: Headers
+) -> None:
+    entry_id = str(create(client, author)["id"])
+    assert data_of(gql(client, DELETE, author, id=entry_id))["deleteEntry"] == entry_id
+    assert client.get(f"{ENTRIES}/{entry_id}", headers=author).status_code == 404
+    hidden = error_of(gql(client, RESTORE, member, id=entry_id))
+    assert hidden["extensions"]["code"] == "RES_NOT_FOUND"
+    stale = error_of(gql(client, RESTORE, author, id=entry_id, version=1))
+    assert stale["extensions"]["code"] == "RES_CONFLICT"
+    restored = data_of(gql(client, RESTORE, author, id=entry_id, version=2))
+    assert restored["restoreDeletedEntry"] == {"id": entry_id, "status": "DRAFT", "version": 3}

@@ -42,7 +42,7 @@ from versehub.modules.knowledge.schemas import (
     EntryUpdate,
     ListQuery,
 )
-from versehub.modules.knowledge.service import categories, entries, search
+from versehub.modules.knowledge.service import categories, entries, recycle_bin, search
 from versehub.modules.knowledge.service import tags as tag_service
 
 READ_SCOPE, WRITE_SCOPE = "entries:read", "entries:write"
@@ -358,8 +358,8 @@ class KnowledgeMutation:
 
     @strawberry.mutation(
         description="Move an entry to the recycle bin (author or editor): hidden at once, "
-        "restorable over REST (`/api/v1/recycle-bin`) by its author or an editor until it is "
-        "purged; answers the deleted id."
+        "restorable (`restoreDeletedEntry`, REST `/api/v1/recycle-bin`) by its author or an "
+        "editor until it is purged; answers the deleted id."
     )
     def delete_entry(
         self, info: strawberry.Info, id: strawberry.ID, version: Version = None
@@ -368,3 +368,14 @@ class KnowledgeMutation:
         entry_id = _entry_id(id)
         entries.delete(entry_id=entry_id, viewer=viewer, expected_version=version)
         return strawberry.ID(str(entry_id))
+
+    @strawberry.mutation(
+        description="Bring an entry back from the recycle bin in the state it had (its author "
+        "or an editor, within the retention period); RES_NOT_FOUND when it is not in the bin."
+    )
+    def restore_deleted_entry(
+        self, info: strawberry.Info, id: strawberry.ID, version: Version = None
+    ) -> EntryNode:
+        viewer = _writer(info)
+        row = recycle_bin.restore(entry_id=_entry_id(id), viewer=viewer, expected_version=version)
+        return EntryNode.of(row)
