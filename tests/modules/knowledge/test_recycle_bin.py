@@ -233,3 +233,29 @@ def test_delete_and_restore_over_graphql(
     assert stale["extensions"]["code"] == "RES_CONFLICT"
     restored = data_of(gql(client, RESTORE, author, id=entry_id, version=2))
     assert restored["restoreDeletedEntry"] == {"id": entry_id, "status": "DRAFT", "version": 3}
+
+
+def test_operators_list_and_purge_the_bin_from_the_cli(
+    app: Flask, client: FlaskClient, author: Headers
+) -> None:
+    old, recent, live = (create(client, author, title=t)["id"] for t in ("Old", "Recent", "Live"))
+    for entry_id in (old, recent):
+        client.delete(f"{ENTRIES}/{entry_id}", headers=author)
+    _age(app, old, 40)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["entries", "bin"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].split() == ["id", "deleted", "at", "purge", "at", "state", "title"]
+    assert "Recent" in lines[1]
+    assert lines[2].endswith("Old (expired)")
+    assert lines[-1] == "2 in the recycle bin"
+    assert runner.invoke(args=["entries", "purge"]).exit_code == 2  # nothing named
+    missing = runner.invoke(args=["entries", "purge", str(live)])
+    assert missing.exit_code == 1
+    assert "No such entry in the recycle bin" in missing.output
+    expired = runner.invoke(args=["entries", "purge", "--expired"])
+    assert expired.output.strip() == "purged 1 expired entries"
+    one = runner.invoke(args=["entries", "purge", str(recent)])
+    assert one.output.strip() == f"purged entry {recent}"
+    assert [_exists(app, i) for i in (old, recent, live)] == [False, False, True]

@@ -66,7 +66,15 @@ class BinPage:
 def list_(*, viewer: Principal | None, page: int = 1, per_page: int = 20) -> BinPage:
     """The restorable entries of the bin this viewer may see (editors: all; others: their own)."""
     who = permissions.require_author(viewer)
-    where = [_restorable(utcnow()), _owned_by(who)]
+    return _page([_restorable(utcnow()), _owned_by(who)], page=page, per_page=per_page)
+
+
+def list_all(*, page: int = 1, per_page: int = 100) -> BinPage:
+    """Everything in the bin, expired or not (for operators: the CLI)."""
+    return _page([Entry.deleted_at.is_not(None)], page=page, per_page=per_page)
+
+
+def _page(where: list[ColumnElement[bool]], *, page: int, per_page: int) -> BinPage:
     total = db.session.scalar(select(func.count()).select_from(Entry).where(*where)) or 0
     rows = db.session.scalars(
         select(Entry)
@@ -111,8 +119,21 @@ def purge(*, entry_id: int, viewer: Principal | None) -> None:
             "Only an admin may purge the recycle bin",
             details={"required_roles": [ADMIN]},
         )
-    entry = _binned(entry_id, who, restorable_only=False)
-    data = events.payload(entry, actor_id=who.user_id)
+    _purge(_binned(entry_id, who, restorable_only=False), actor_id=who.user_id)
+
+
+def purge_binned(*, entry_id: int) -> None:
+    """Purge one binned entry now, as an operator (the CLI); RES_NOT_FOUND when not binned."""
+    found = db.session.scalars(
+        select(Entry).where(Entry.id == entry_id, Entry.deleted_at.is_not(None))
+    ).one_or_none()
+    if found is None:
+        raise APIError("RES_NOT_FOUND", NOT_IN_BIN)
+    _purge(found, actor_id=None)
+
+
+def _purge(entry: Entry, *, actor_id: int | None) -> None:
+    data = events.payload(entry, actor_id=actor_id)
     with entries.transaction():
         db.session.delete(entry)
     events.emit(events.ENTRY_PURGED, data)
