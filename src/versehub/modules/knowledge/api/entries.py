@@ -2,9 +2,10 @@
 
 Every answer about one entry carries a strong `ETag` (`"e{id}-v{version}"`). `GET` with a
 matching `If-None-Match` answers 304 without a body. `PATCH`, `DELETE`, transitions and restores
-accept `If-Match`: a stale or foreign ETag answers 409 RES_CONFLICT, and `If-Match` takes
-precedence over a `version` in the body when both are sent. `GET` answers come from the response
-cache (`api/cache.py`) when they can; a 304 is then decided from the cached ETag alone.
+accept `If-Match` or a body `version`, checked in one place (`expected_version`): a stale or
+foreign one answers 409 RES_CONFLICT, and `If-Match` takes precedence when both are sent.
+`GET` answers come from the response cache (`api/cache.py`) when they can; a 304 is then
+decided from the cached ETag alone.
 """
 
 from __future__ import annotations
