@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         "Without REDIS_URL each process has its own cache, so other processes may answer "
         "with data up to this old.",
     )
+    recycle_bin_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days a deleted knowledge entry stays in the recycle bin (restorable by its "
+        "author or an editor) before the hourly purge job deletes it and its revisions for good.",
+    )
     broker_url: str | None = Field(
         None,
         description="Celery broker. Default: REDIS_URL when set, else a durable SQLite broker "

@@ -23,6 +23,7 @@ from versehub.core.states import (
     WORKFLOWS,
     StatefulMixin,
     Workflow,
+    allowed_moves,
     allowed_transitions,
     rule,
     transition,
@@ -35,6 +36,8 @@ SPEC: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     "entry": {
         ("draft", "in_review"): (),
         ("in_review", "published"): (),
+        ("in_review", "draft"): (),  # withdraw (the author; send_back is the editors')
+        ("in_review", "archived"): EDITOR,
         ("published", "archived"): (),
         ("published", "draft"): EDITOR,
     },
@@ -67,7 +70,7 @@ LEGAL = [
 ILLEGAL = [
     ("entry", "draft", "published"),
     ("entry", "draft", "archived"),
-    ("entry", "in_review", "draft"),
+    ("entry", "in_review", "in_review"),
     ("entry", "archived", "draft"),
     ("entry", "archived", "published"),
     ("entry", "draft", "draft"),
@@ -231,7 +234,8 @@ def test_legal_transition_is_saved_with_the_next_version(
         done = transition(row, target, workflow=WORKFLOWS[name], actor_roles=roles)
         session.commit()
     assert (done.source, done.target, done.version) == (source, target, 2)
-    assert done.event == WORKFLOWS[name].events.get(target)
+    assert done.event == WORKFLOWS[name].event_of(done.move)
+    assert WORKFLOWS[name].moves[done.move].target == target
     with Session(engine) as session:
         saved: Any = session.get(ROWS[name], row_id)
         assert (saved.status, saved.version) == (target, 2)
@@ -240,6 +244,76 @@ def test_legal_transition_is_saved_with_the_next_version(
 def test_publishing_names_the_standard_event() -> None:
     row = transient("entry", "in_review")
     assert transition(row, "published").event == "entry.published"
+
+
+# --- named moves: several ways to one state, their own events, required reasons -----------------
+def test_the_ways_back_out_of_review_are_named_moves() -> None:
+    assert ENTRY_WORKFLOW.moves_between("in_review", "draft") == ["withdraw", "send_back"]
+    assert ENTRY_WORKFLOW.moves_between("in_review", "archived") == ["archive"]
+    row = transient("entry", "in_review")
+    assert allowed_moves(row) == ["publish", "withdraw"]
+    assert allowed_moves(row, actor_roles=EDITOR) == ["publish", "withdraw", "send_back", "archive"]
+    assert allowed_transitions(row, actor_roles=EDITOR) == ["draft", "published", "archived"]
+
+
+def test_withdraw_is_the_first_way_back() -> None:
+    done = transition(transient("entry", "in_review"), "draft")
+    assert (done.move, done.event, done.reason) == ("withdraw", "entry.withdrawn", None)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_sending_back_needs_a_reason(reason: str | None) -> None:
+    row = transient("entry", "in_review")
+    with pytest.raises(APIError) as info:
+        transition(row, "draft", moves=["send_back"], actor_roles=EDITOR, reason=reason)
+    assert info.value.code == "VAL_INVALID"
+    assert [e["field"] for e in info.value.errors] == ["reason"]
+    assert row.status == "in_review"
+
+
+def test_sending_back_keeps_the_reason_and_names_its_event() -> None:
+    row = transient("entry", "in_review")
+    done = transition(
+        row, "draft", moves=["send_back"], actor_roles=EDITOR, reason="  Add captions.  "
+    )
+    assert (done.move, done.event, done.reason) == ("send_back", "entry.sent_back", "Add captions.")
+    assert row.status == "draft"
+
+
+@pytest.mark.parametrize("roles", [(), ("viewer",)])
+def test_sending_back_and_archiving_from_review_need_an_editor(roles: tuple[str, ...]) -> None:
+    for to, move in [("draft", "send_back"), ("archived", "archive")]:
+        row = transient("entry", "in_review")
+        with pytest.raises(APIError) as info:
+            transition(row, to, moves=[move], actor_roles=roles, reason="why")
+        assert info.value.code == "AUTH_INSUFFICIENT_PERMISSIONS"
+        assert info.value.details["required_roles"] == ["editor"]
+
+
+def test_moves_outside_the_given_ones_are_not_made() -> None:
+    row = transient("entry", "in_review")
+    with pytest.raises(APIError) as info:
+        transition(row, "draft", moves=[], actor_roles=EDITOR)
+    assert info.value.code == "RES_CONFLICT"
+    assert row.status == "in_review"
+
+
+def test_archiving_from_review_names_the_archived_event() -> None:
+    done = transition(transient("entry", "in_review"), "archived", actor_roles=EDITOR)
+    assert (done.move, done.event) == ("archive", "entry.archived")
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [rule("a", "b", name="go"), rule("b", "a", name="go")],  # one move, two targets
+        [rule("a", "b", name="b")],  # a move named like a state
+        [rule("a", "b", name="go", event="entry.nonsense")],
+    ],
+)
+def test_malformed_moves_are_refused(rules: list[Any]) -> None:
+    with pytest.raises(ValueError):
+        Workflow(name="bad", states=("a", "b"), initial="a", transitions=rules)
 
 
 # --- refusals -------------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ STANDARD_EVENTS: frozenset[str] = frozenset(
         "entry.updated",
         "entry.published",
         "entry.deleted",
+        # The review workflow's ways back and the recycle bin (issue 11).
+        "entry.withdrawn",
+        "entry.sent_back",
+        "entry.archived",
+        "entry.restored",
+        "entry.purged",
         "media.uploaded",
         "media.processing",
         "media.ready",

@@ -149,12 +149,21 @@ def test_events_are_published_after_commit(
     assert published_events[3][1]["status"] == "published"
 
 
-def test_delete_is_hard_and_removes_revisions(ctx: Flask, people: People) -> None:
+def test_delete_moves_to_the_recycle_bin_and_keeps_revisions(ctx: Flask, people: People) -> None:
     entry = write(people.author)
     entries.delete(entry_id=entry.id, viewer=people.author, expected_version=1)
-    assert db.session.get(Entry, entry.id) is None
+    binned = db.session.get(Entry, entry.id)
+    assert binned is not None
+    assert (binned.deleted_by_id, binned.status, binned.version) == (
+        people.author.user_id,
+        "draft",
+        2,
+    )
+    assert binned.deleted_at is not None
     count = select(func.count()).select_from(EntryRevision)
-    assert db.session.scalar(count) == 0
+    assert db.session.scalar(count) == 1
+    with pytest.raises(APIError, match="RES_NOT_FOUND"):
+        entries.get(entry_id=entry.id, viewer=people.editor)
 
 
 def test_sign_videos_come_from_providers(ctx: Flask, people: People) -> None:

@@ -3,7 +3,7 @@
 from flask import Flask
 
 from versehub.core.modules import Module
-from versehub.modules.knowledge import demo
+from versehub.modules.knowledge import cli, demo, tasks
 from versehub.modules.knowledge.api import bp
 from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
@@ -13,10 +13,15 @@ from versehub.modules.knowledge.service.search import health
 
 def init_app(app: Flask) -> None:
     """Prepare the registries other modules add to (sign-video providers, cache variants) and
-    the API response cache; add `versehub demo`."""
+    the API response cache; add `versehub demo`, `versehub entries` and the recycle bin's
+    hourly purge job."""
     init_providers(app)
     init_cache(app)
     demo.init_cli(app)
+    cli.init_cli(app)
+    celery_app = app.extensions.get("celery")
+    if celery_app is not None:
+        tasks.schedule(celery_app)
 
 
 module = Module(
@@ -28,6 +33,7 @@ module = Module(
     graphql_query=KnowledgeQuery,
     graphql_mutation=KnowledgeMutation,
     init=init_app,
+    tasks="versehub.modules.knowledge.tasks",
     health=health,
     subscriptions={"entry.*": on_entry_event},  # invalidates the API response cache
 )

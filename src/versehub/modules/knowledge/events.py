@@ -17,6 +17,11 @@ ENTRY_CREATED = "entry.created"
 ENTRY_UPDATED = "entry.updated"
 ENTRY_PUBLISHED = "entry.published"
 ENTRY_DELETED = "entry.deleted"
+# Workflow moves publish their own events (core.states.ENTRY_WORKFLOW): entry.published,
+# entry.withdrawn, entry.sent_back, entry.archived; other moves publish entry.updated. Every move
+# event carries `transition` ({move, from, to}) and `reason` (the sent-back reason, or None).
+ENTRY_RESTORED = "entry.restored"  # out of the recycle bin
+ENTRY_PURGED = "entry.purged"  # removed from the recycle bin for good
 SIGN_VIDEO_PROVIDERS = "versehub.knowledge.sign_video_providers"
 
 # Given an entry, a provider returns [{language, url, captions_url, ...}] (the media module).

@@ -108,6 +108,16 @@ class Entry(TimestampMixin, StatefulMixin, db.Model):  # type: ignore[name-defin
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
 
+    # Why the last workflow move was made (an editor sending the entry back must say why); shown
+    # to the author and editors with the entry, cleared when it is published.
+    review_note: Mapped[str | None] = mapped_column(Text, default=None)
+    # In the recycle bin since (None: live). Every read path hides binned entries
+    # (permissions.visible_clause / can_read); the purge job deletes them after the retention.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # Who binned it: a plain id, no foreign key (see the migration: adding and dropping one
+    # would rebuild `entries` on SQLite).
+    deleted_by_id: Mapped[int | None] = mapped_column(default=None)
+
     category: Mapped[Category | None] = relationship(lazy="joined")
     tags: Mapped[list[Tag]] = relationship(secondary=entry_tags, lazy="selectin", order_by=Tag.name)
     author: Mapped[User | None] = relationship(lazy="joined")

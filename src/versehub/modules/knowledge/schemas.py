@@ -20,6 +20,7 @@ CONTENT_MAX = 200_000
 QUERY_MAX = 500
 MAX_TAGS = 20
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
+REVIEW_NOTE_MAX = 2000
 
 Sort = Literal["relevance", "newest", "title"]
 DateField = Literal["created", "published"]
@@ -66,11 +67,24 @@ class EntryUpdate(_Input):
     version: int | None = None
 
 
+class VersionBody(_Input):
+    """An optional body of a write that sends nothing else: the version the caller saw."""
+
+    # Optional: `validated` reads no body when none is sent (the OpenAPI says so too).
+    model_config = ConfigDict(  # type: ignore[typeddict-unknown-key]
+        extra="forbid", str_strip_whitespace=True, openapi_extra={"required": False}
+    )
+
+    version: int | None = None
+
+
 class EntryTransition(_Input):
-    """A workflow move: the target state and the version the caller saw."""
+    """A workflow move: the target state, the version the caller saw and, when an editor sends
+    an entry back to its author (in_review → draft), the reason the author will see."""
 
     to: Literal["draft", "in_review", "published", "archived"]
     version: int | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=REVIEW_NOTE_MAX)] | None = None
 
 
 class CategoryCreate(_Input):
@@ -149,7 +163,35 @@ class EntryPublic(EntrySummary):
     plain_language: str | None
     plain_language_html: str | None
     plain_language_reading_level: int | None
+    review_note: str | None = Field(
+        default=None,
+        description="Why the last workflow move was made (an editor sending the entry back "
+        "says why); cleared when the entry is published.",
+    )
     sign_videos: list[SignVideo] = Field(default_factory=list)
+
+
+class BinItem(_Output):
+    """An entry in the recycle bin: what it was, who binned it and when it is purged."""
+
+    id: int
+    slug: str
+    title: str
+    status: str
+    version: int
+    is_public: bool
+    author_id: int | None
+    author_username: str | None
+    deleted_at: datetime
+    deleted_by_id: int | None
+    purge_at: datetime
+
+
+class BinQuery(_Input):
+    """Paging of the recycle bin (most recently deleted first)."""
+
+    per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = PER_PAGE_DEFAULT
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
 
 
 class RevisionPublic(_Output):

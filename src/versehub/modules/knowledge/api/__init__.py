@@ -1,6 +1,6 @@
-"""The knowledge REST API: entries, revisions, workflow, search, categories and tags."""
+"""The knowledge REST API: entries, revisions, workflow, recycle bin, search, categories, tags."""
 
-from versehub.modules.knowledge.api import entries, listing
+from versehub.modules.knowledge.api import entries, listing, recycle_bin
 from versehub.modules.knowledge.api.common import bp
 
-__all__ = ["bp", "entries", "listing"]
+__all__ = ["bp", "entries", "listing", "recycle_bin"]

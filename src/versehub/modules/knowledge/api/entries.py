@@ -2,9 +2,10 @@
 
 Every answer about one entry carries a strong `ETag` (`"e{id}-v{version}"`). `GET` with a
 matching `If-None-Match` answers 304 without a body. `PATCH`, `DELETE`, transitions and restores
-accept `If-Match`: a stale or foreign ETag answers 409 RES_CONFLICT, and `If-Match` takes
-precedence over a `version` in the body when both are sent. `GET` answers come from the response
-cache (`api/cache.py`) when they can; a 304 is then decided from the cached ETag alone.
+accept `If-Match` or a body `version`, checked in one place (`expected_version`): a stale or
+foreign one answers 409 RES_CONFLICT, and `If-Match` takes precedence when both are sent.
+`GET` answers come from the response cache (`api/cache.py`) when they can; a 304 is then
+decided from the cached ETag alone.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from versehub.modules.knowledge.schemas import (
     EntryTransition,
     EntryUpdate,
     RevisionPublic,
+    VersionBody,
 )
 from versehub.modules.knowledge.service import entries, revisions
 
@@ -128,19 +130,21 @@ def update_entry(path: EntryPath, header: IfMatchHeader, body: EntryUpdate) -> R
     "/entries/<int:entry_id>",
     tags=TAGS,
     security=SIGNED_IN,
-    description="Delete an entry for good, with its revisions (author or editor)." + IF_MATCH,
-    responses={200: Envelope[None], **AUTH_ERRORS, **CONFLICT},
+    description="Move an entry to the recycle bin (author or editor): hidden at once, "
+    "restorable by its author or an editor for `recycle_bin_days`, then purged with its "
+    "revisions (see `/recycle-bin`)." + IF_MATCH,
+    responses={200: Envelope[None], **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
 @validated
-def delete_entry(path: EntryPath, header: IfMatchHeader) -> Response:
+def delete_entry(path: EntryPath, header: IfMatchHeader, body: VersionBody) -> Response:
     """Delete an entry."""
     entries.delete(
         entry_id=path.entry_id,
         viewer=current_principal(),
-        expected_version=expected_version(path.entry_id, header.if_match),
+        expected_version=expected_version(path.entry_id, header.if_match, body.version),
     )
-    return envelope(None, message="Entry deleted")
+    return envelope(None, message="Entry moved to the recycle bin")
 
 
 @bp.post(
@@ -148,8 +152,10 @@ def delete_entry(path: EntryPath, header: IfMatchHeader) -> Response:
     tags=TAGS,
     security=SIGNED_IN,
     description="Move an entry through the workflow (draft → in_review → published → "
-    "archived; authors submit their own drafts, editors do the rest). An illegal move answers "
-    "409 RES_CONFLICT." + IF_MATCH,
+    "archived; authors submit their own drafts and may withdraw them from review (in_review → "
+    "draft); editors do the rest: publish, archive (from in_review or published), unpublish "
+    "(published → draft) and send back (in_review → draft, `reason` required, shown to the "
+    "author as the entry's `review_note`). An illegal move answers 409 RES_CONFLICT." + IF_MATCH,
     responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
@@ -161,6 +167,7 @@ def transition_entry(path: EntryPath, header: IfMatchHeader, body: EntryTransiti
         to=body.to,
         viewer=current_principal(),
         expected_version=expected_version(path.entry_id, header.if_match, body.version),
+        reason=body.reason,
     )
     return entry_response(entry)
 
@@ -199,16 +206,16 @@ def get_revision(path: RevisionPath) -> Response:
     tags=TAGS,
     security=SIGNED_IN,
     description="Bring back a revision's content as a new revision (author or editor)." + IF_MATCH,
-    responses={200: EntryEnvelope, **AUTH_ERRORS, **CONFLICT},
+    responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
 @validated
-def restore_revision(path: RevisionPath, header: IfMatchHeader) -> Response:
+def restore_revision(path: RevisionPath, header: IfMatchHeader, body: VersionBody) -> Response:
     """Restore a revision."""
     entry = entries.restore_revision(
         entry_id=path.entry_id,
         number=path.number,
         viewer=current_principal(),
-        expected_version=expected_version(path.entry_id, header.if_match),
+        expected_version=expected_version(path.entry_id, header.if_match, body.version),
     )
     return entry_response(entry)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.schemas import (
+    BinItem,
     CategoryPublic,
     EntryPublic,
     EntrySummary,
@@ -144,3 +145,19 @@ class TagList(BaseModel):
 
     items: list[TagCount]
     pagination: CountInfo
+
+
+class BinPagination(BaseModel):
+    """Paging of the recycle bin: an offset walk (`page + 1` while `has_more`)."""
+
+    per_page: int
+    page: int
+    total: int
+    has_more: bool
+
+
+class BinList(BaseModel):
+    """`data` of `GET /recycle-bin`, most recently deleted first."""
+
+    items: list[BinItem]
+    pagination: BinPagination

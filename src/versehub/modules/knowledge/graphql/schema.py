@@ -42,7 +42,7 @@ from versehub.modules.knowledge.schemas import (
     EntryUpdate,
     ListQuery,
 )
-from versehub.modules.knowledge.service import categories, entries, search
+from versehub.modules.knowledge.service import categories, entries, recycle_bin, search
 from versehub.modules.knowledge.service import tags as tag_service
 
 READ_SCOPE, WRITE_SCOPE = "entries:read", "entries:write"
@@ -318,17 +318,30 @@ class KnowledgeMutation:
 
     @strawberry.mutation(
         description="Move an entry through the workflow (draft → in_review → published → "
-        "archived; authors submit their own drafts, editors do the rest). An illegal move is "
-        "RES_CONFLICT."
+        "archived; authors submit their own drafts and may withdraw them from review; editors "
+        "do the rest, and sending an entry back from review to draft needs a `reason`, shown "
+        "to the author as `reviewNote`). An illegal move is RES_CONFLICT."
     )
     def transition_entry(
-        self, info: strawberry.Info, id: strawberry.ID, to: EntryStatus, version: Version = None
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        to: EntryStatus,
+        version: Version = None,
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why (required when an editor sends it back)."),
+        ] = None,
     ) -> EntryNode:
         viewer = _writer(info)
         entry_id = _entry_id(id)
-        move = _validate(EntryTransition, {"to": to.value, "version": version})
+        move = _validate(EntryTransition, {"to": to.value, "version": version, "reason": reason})
         row = entries.change_status(
-            entry_id=entry_id, to=move.to, viewer=viewer, expected_version=move.version
+            entry_id=entry_id,
+            to=move.to,
+            viewer=viewer,
+            expected_version=move.version,
+            reason=move.reason,
         )
         return EntryNode.of(row)
 
@@ -345,8 +358,9 @@ class KnowledgeMutation:
         return EntryNode.of(row)
 
     @strawberry.mutation(
-        description="Delete an entry for good, with its revisions (author or editor); "
-        "answers the deleted id."
+        description="Move an entry to the recycle bin (author or editor): hidden at once, "
+        "restorable (`restoreDeletedEntry`, REST `/api/v1/recycle-bin`) by its author or an "
+        "editor until it is purged; answers the deleted id."
     )
     def delete_entry(
         self, info: strawberry.Info, id: strawberry.ID, version: Version = None
@@ -355,3 +369,14 @@ class KnowledgeMutation:
         entry_id = _entry_id(id)
         entries.delete(entry_id=entry_id, viewer=viewer, expected_version=version)
         return strawberry.ID(str(entry_id))
+
+    @strawberry.mutation(
+        description="Bring an entry back from the recycle bin in the state it had (its author "
+        "or an editor, within the retention period); RES_NOT_FOUND when it is not in the bin."
+    )
+    def restore_deleted_entry(
+        self, info: strawberry.Info, id: strawberry.ID, version: Version = None
+    ) -> EntryNode:
+        viewer = _writer(info)
+        row = recycle_bin.restore(entry_id=_entry_id(id), viewer=viewer, expected_version=version)
+        return EntryNode.of(row)

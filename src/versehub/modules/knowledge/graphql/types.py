@@ -159,6 +159,11 @@ class EntryNode:
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    review_note: str | None = strawberry.field(
+        default=None,
+        description="Why the last workflow move was made (an editor sending the entry back "
+        "says why); cleared when the entry is published.",
+    )
     score: float | None = strawberry.field(
         default=None, description="Search relevance (only in search results)."
     )
@@ -190,6 +195,7 @@ class EntryNode:
             created_at=row.created_at,
             updated_at=row.updated_at,
             published_at=row.published_at,
+            review_note=row.review_note,
             score=score,
             highlight=highlight,
         )

@@ -1,9 +1,10 @@
 """Entries: create, read, update, move through the workflow, restore and delete.
 
 Each writing function owns its transaction: it commits, rolls back on any failure, and publishes
-its entry.* event only after the commit. Deleting is hard (the row, its tags and revisions go):
-"archived" is the workflow's soft retirement, so a separate soft-delete flag would be a second
-way to say the same thing and every query would have to remember it.
+its entry.* event only after the commit. Deleting moves an entry to the recycle bin
+(`service/recycle_bin.py`): "archived" is the workflow's retirement, seen by its author and
+editors; a binned entry is seen by nobody until it is restored, and is purged for good later.
+Every read goes through `permissions` (can_read / visible_clause), which hides binned entries.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from versehub.core.auth import Principal
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError, field_error
-from versehub.core.states import allowed_transitions, transition
+from versehub.core.states import allowed_moves as allowed_moves_of
+from versehub.core.states import transition
 from versehub.extensions import db
 from versehub.modules.knowledge import events
 from versehub.modules.knowledge.models import SLUG_MAX, Entry
@@ -31,7 +33,7 @@ STALE = "The entry was changed by someone else; reload and retry"
 
 
 @contextmanager
-def _transaction() -> Iterator[None]:
+def transaction() -> Iterator[None]:
     """Commit on success; roll back (and translate lost races) on failure."""
     try:
         yield
@@ -48,7 +50,8 @@ def _transaction() -> Iterator[None]:
         raise
 
 
-def _check_version(entry: Entry, expected: int | None) -> None:
+def check_version(entry: Entry, expected: int | None) -> None:
+    """RES_CONFLICT when the caller saw another version than the stored one."""
     if expected is not None and entry.version != expected:
         raise APIError(
             "RES_CONFLICT",
@@ -78,11 +81,13 @@ def present(entry: Entry) -> EntryPublic:
 def allowed_moves(*, entry: Entry, viewer: Principal | None) -> list[str]:
     """The states this viewer may move the entry to now."""
     roles = viewer.roles if viewer else frozenset()
-    return [
-        state
-        for state in allowed_transitions(entry, actor_roles=roles)
-        if permissions.can_move(viewer, entry, state)
-    ]
+    workflow = Entry.workflow
+    targets = {
+        workflow.moves[move].target
+        for move in allowed_moves_of(entry, actor_roles=roles)
+        if permissions.can_move(viewer, entry, move)
+    }
+    return [state for state in workflow.states if state in targets]
 
 
 def _resolve(changes: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +115,7 @@ def _new_slug(data: EntryCreate) -> str:
 def create(*, data: EntryCreate, viewer: Principal | None) -> Entry:
     """Write a new draft by the viewer (any signed-in person); commits."""
     author = permissions.require_author(viewer)
-    with _transaction():
+    with transaction():
         entry = Entry(slug=_new_slug(data), author_id=author.user_id)
         fields = data.model_dump(exclude={"slug"})
         content.apply(entry, _resolve(fields))
@@ -129,14 +134,23 @@ def _save(
     viewer: Principal,
     restored_from: int | None = None,
 ) -> Entry:
-    """Apply changes, store a revision if tracked content changed, bump the version; commits."""
-    with _transaction():
+    """Apply changes, store a revision if tracked content changed, bump the version; commits.
+
+    Changes that change nothing (an empty PATCH, the same values again) write nothing: the
+    version, and so every ETag callers hold, stays as it was, and no event is published.
+    """
+    with transaction():
         before = revisions.snapshot(entry)
+        was_public = entry.is_public
         content.apply(entry, _resolve(changes))
-        # Always an UPDATE of the row, so the version moves even when only tags changed.
+        changed = revisions.changed(before, revisions.snapshot(entry))
+        if not changed and restored_from is None and entry.is_public == was_public:
+            # Nothing to save; also drops any re-rendering that differs only from an old renderer.
+            db.session.rollback()
+            return entry
+        # An UPDATE of the row, so the version moves even when only tags changed.
         entry.updated_at = utcnow()
         db.session.flush()
-        changed = revisions.changed(before, revisions.snapshot(entry))
         if changed or restored_from is not None:
             revisions.record(
                 entry=entry,
@@ -152,7 +166,7 @@ def update(*, entry_id: int, data: EntryUpdate, viewer: Principal | None) -> Ent
     """Change an entry (author or editor); `data.version` guards against lost updates."""
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None  # require_edit refuses anonymous viewers
-    _check_version(entry, data.version)
+    check_version(entry, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("title", "content", "is_public"):
         if required in changes and changes[required] is None:
@@ -169,7 +183,7 @@ def restore_revision(
     revision = revisions.get(entry_id=entry_id, number=number, viewer=viewer)
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None
-    _check_version(entry, expected_version)
+    check_version(entry, expected_version)
     snap = dict(revision.snapshot)
     category = snap.pop("category", None)
     if category is not None and categories.get_by_slug(slug=category) is None:
@@ -178,26 +192,48 @@ def restore_revision(
 
 
 def change_status(
-    *, entry_id: int, to: str, viewer: Principal | None, expected_version: int | None = None
+    *,
+    entry_id: int,
+    to: str,
+    viewer: Principal | None,
+    expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Entry:
-    """Move an entry through the workflow; illegal moves and stale versions are RES_CONFLICT."""
+    """Move an entry through the workflow; illegal moves and stale versions are RES_CONFLICT.
+
+    Of the workflow's moves to `to`, the first this viewer may make is made: from in_review to
+    draft the author withdraws, anyone else (an editor) sends back and must give a `reason`.
+    The reason is kept as the entry's `review_note` (cleared on publishing) and is in the event.
+    """
     entry = permissions.require_move(viewer, db.session.get(Entry, entry_id), to)
     assert viewer is not None
-    with _transaction():
+    with transaction():
         if to == "published":
             entry.published_at = utcnow()
-        moved = transition(entry, to, expected_version=expected_version, actor_roles=viewer.roles)
+        # Set before the move, so its one UPDATE carries it (a refused move rolls it back).
+        entry.review_note = None if to == "published" else ((reason or "").strip() or None)
+        moved = transition(
+            entry,
+            to,
+            expected_version=expected_version,
+            actor_roles=viewer.roles,
+            moves=permissions.moves_to(viewer, entry, to),
+            reason=reason,
+        )
     name = moved.event or events.ENTRY_UPDATED
-    events.emit(name, events.payload(entry, actor_id=viewer.user_id))
+    data = events.payload(entry, actor_id=viewer.user_id)
+    data["transition"] = {"move": moved.move, "from": moved.source, "to": moved.target}
+    data["reason"] = moved.reason
+    events.emit(name, data)
     return entry
 
 
 def delete(*, entry_id: int, viewer: Principal | None, expected_version: int | None = None) -> None:
-    """Delete an entry for good (author or editor), with its revisions; commits."""
+    """Move an entry to the recycle bin (author or editor); its state and revisions are kept."""
     entry = permissions.require_edit(viewer, db.session.get(Entry, entry_id))
     assert viewer is not None
-    _check_version(entry, expected_version)
-    data = events.payload(entry, actor_id=viewer.user_id)
-    with _transaction():
-        db.session.delete(entry)
-    events.emit(events.ENTRY_DELETED, data)
+    check_version(entry, expected_version)
+    with transaction():
+        entry.deleted_at = utcnow()
+        entry.deleted_by_id = viewer.user_id
+    events.emit(events.ENTRY_DELETED, events.payload(entry, actor_id=viewer.user_id))

@@ -1,0 +1,61 @@
+"""`versehub entries ...`: the recycle bin from the command line (operators)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from versehub.core.db import utcnow
+from versehub.core.errors import APIError
+from versehub.extensions import db
+from versehub.modules.knowledge.service import recycle_bin
+
+
+@click.group("entries")
+def entries_cli() -> None:
+    """Knowledge entries: the recycle bin."""
+
+
+@entries_cli.command("bin")
+@with_appcontext
+def bin_command() -> None:
+    """List every entry in the recycle bin (expired ones too), most recently deleted first."""
+    page = recycle_bin.list_all(per_page=1000)
+    now = utcnow()
+    click.echo(f"{'id':>6}  {'deleted at':<20}  {'purge at':<20}  {'state':<10}  title")
+    for entry in page.items:
+        purge_at = recycle_bin.purge_at(entry)
+        if entry.deleted_at is None or purge_at is None:  # restored meanwhile
+            continue
+        due = " (expired)" if purge_at <= now else ""
+        click.echo(
+            f"{entry.id:>6}  {entry.deleted_at:%Y-%m-%d %H:%M:%S}  {purge_at:%Y-%m-%d %H:%M:%S}  "
+            f"{entry.status:<10}  {entry.title}{due}"
+        )
+    click.echo(f"{page.total} in the recycle bin")
+
+
+@entries_cli.command("purge")
+@click.argument("entry_ids", nargs=-1, type=int)
+@click.option("--expired", is_flag=True, help="Purge every entry whose retention is over.")
+@with_appcontext
+def purge_command(entry_ids: tuple[int, ...], expired: bool) -> None:
+    """Delete binned entries (by id, or --expired) with their revisions, for good."""
+    if not entry_ids and not expired:
+        raise click.UsageError("give entry ids or --expired")
+    for entry_id in entry_ids:
+        try:
+            recycle_bin.purge_binned(entry_id=entry_id)
+        except APIError as exc:
+            raise click.ClickException(f"entry {entry_id}: {exc.message}") from exc
+        click.echo(f"purged entry {entry_id}")
+    if expired:
+        count = recycle_bin.purge_expired()
+        db.session.commit()
+        click.echo(f"purged {count} expired entries")
+
+
+def init_cli(app: Flask) -> None:
+    """Add `versehub entries` to the app's CLI."""
+    app.cli.add_command(entries_cli)
