@@ -6,7 +6,7 @@ drops the old table, and with foreign keys on that DROP cascades to every revisi
 cannot drop a column that has one without a rebuild). DROP COLUMN needs SQLite 3.35 or later.
 
 Revision ID: 5f1c2a9d7e30
-Revises: eb5a258ae71c
+Revises: 5b1d7a3c9e20
 Create Date: 2026-12-07 16:20:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5f1c2a9d7e30"
-down_revision = "eb5a258ae71c"
+down_revision = "5b1d7a3c9e20"
 branch_labels = None
 depends_on = None
 
