@@ -279,18 +279,21 @@ class KnowledgeQuery:
             raise APIError("RES_NOT_FOUND", "No such category")
         return CategoryNode.of(row)
 
-    @strawberry.field(description="Tags with how many entries carry each, most used first.")
+    @strawberry.field(
+        description="Tags on entries the caller may read, with how many of those carry each, "
+        "most used first."
+    )
     def tags(
         self,
         info: strawberry.Info,
         limit: Annotated[int, strawberry.argument(description="1-100.")] = 100,
     ) -> list[TagCountNode]:
-        _reader(info)
+        viewer = _reader(info)
         if not 1 <= limit <= 100:
             raise APIError("VAL_INVALID", errors=[field_error("limit", "Must be 1-100")])
         return [
             TagCountNode(tag=TagNode.of(tag), entries=uses)
-            for tag, uses in tag_service.list_(limit=limit)
+            for tag, uses in tag_service.list_(viewer=viewer, limit=limit)
         ]
 
 

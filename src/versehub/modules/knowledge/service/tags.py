@@ -8,9 +8,11 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
+from versehub.core.auth import Principal
 from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
-from versehub.modules.knowledge.models import TAG_MAX, Tag, entry_tags
+from versehub.modules.knowledge.models import TAG_MAX, Entry, Tag, entry_tags
+from versehub.modules.knowledge.service import permissions
 
 TAG_MIN = 1
 _SPACES = re.compile(r"\s+")
@@ -52,12 +54,18 @@ def resolve(*, names: Iterable[str]) -> list[Tag]:
     return [found[name] for name in wanted]
 
 
-def list_(*, limit: int = 100) -> list[tuple[Tag, int]]:
-    """Tags with how many entries carry each, most used first."""
+def list_(*, viewer: Principal | None, limit: int = 100) -> list[tuple[Tag, int]]:
+    """Tags on entries the viewer may read, with how many of those carry each, most used first.
+
+    Counted over `permissions.visible_clause`, the rule of the entry lists: a tag that only an
+    unreadable entry carries (another person's private draft) is not listed at all.
+    """
     uses = func.count(entry_tags.c.entry_id)
     rows = db.session.execute(
         select(Tag, uses)
-        .outerjoin(entry_tags, entry_tags.c.tag_id == Tag.id)
+        .join(entry_tags, entry_tags.c.tag_id == Tag.id)
+        .join(Entry, Entry.id == entry_tags.c.entry_id)
+        .where(permissions.visible_clause(viewer))
         .group_by(Tag.id)
         .order_by(uses.desc(), Tag.name)
         .limit(limit)
