@@ -28,6 +28,7 @@ from versehub.modules.knowledge.service import categories, content, permissions,
 from versehub.modules.knowledge.service import tags as tag_service
 
 STALE = "The entry was changed by someone else; reload and retry"
+SLUG_ATTEMPTS = 3  # a generated slug taken by a concurrent create is chosen again
 
 
 @contextmanager
@@ -110,14 +111,22 @@ def _new_slug(data: EntryCreate) -> str:
 def create(*, data: EntryCreate, viewer: Principal | None) -> Entry:
     """Write a new draft by the viewer (any signed-in person); commits."""
     author = permissions.require_author(viewer)
-    with _transaction():
-        entry = Entry(slug=_new_slug(data), author_id=author.user_id)
-        fields = data.model_dump(exclude={"slug"})
-        content.apply(entry, _resolve(fields))
-        db.session.add(entry)
-        db.session.flush()
-        tracked = [f for f in revisions.TRACKED if fields.get(f) not in (None, "", [])]
-        revisions.record(entry=entry, changed_fields=tracked, user_id=author.user_id)
+    attempts = 1 if data.slug is not None else SLUG_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            with _transaction():
+                entry = Entry(slug=_new_slug(data), author_id=author.user_id)
+                fields = data.model_dump(exclude={"slug"})
+                content.apply(entry, _resolve(fields))
+                db.session.add(entry)
+                db.session.flush()
+                tracked = [f for f in revisions.TRACKED if fields.get(f) not in (None, "", [])]
+                revisions.record(entry=entry, changed_fields=tracked, user_id=author.user_id)
+            break
+        except APIError as exc:
+            # A racing writer took the generated slug: the next attempt picks the next free one.
+            if exc.code != "RES_ALREADY_EXISTS" or attempt == attempts:
+                raise
     events.emit(events.ENTRY_CREATED, events.payload(entry, actor_id=author.user_id))
     return entry
 

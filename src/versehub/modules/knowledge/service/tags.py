@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from versehub.core.auth import Principal
+from versehub.core.db import insert_or_ignore
 from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
 from versehub.modules.knowledge.models import TAG_MAX, Entry, Tag, entry_tags
@@ -42,15 +44,17 @@ def get_by_name(*, name: str) -> Tag | None:
 
 
 def resolve(*, names: Iterable[str]) -> list[Tag]:
-    """Tags for `names` (normalised, de-duplicated), creating the missing ones (no commit)."""
+    """Tags for `names` (normalised, de-duplicated), creating the missing ones (no commit).
+
+    Insert-or-ignore, then select: two writers adding the same new tag at once both get it
+    (the second waits for the first and skips its insert) instead of one failing.
+    """
     wanted = sorted({normalise(n) for n in names})
     if not wanted:
         return []
+    table = cast(Table, Tag.__table__)
+    insert_or_ignore(db.session, table, [{"name": name} for name in wanted], unique=["name"])
     found = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
-    for name in wanted:
-        if name not in found:
-            found[name] = Tag(name=name)
-            db.session.add(found[name])
     return [found[name] for name in wanted]
 
 
