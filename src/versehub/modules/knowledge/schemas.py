@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from versehub.core.text import Text
 from versehub.modules.knowledge.models import (
     CATEGORY_NAME_MAX,
     SLUG_MAX,
@@ -22,11 +23,16 @@ PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
 
 Sort = Literal["relevance", "newest", "title"]
 DateField = Literal["created", "published"]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
-Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX)]
-Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
-TagInput = Annotated[str, Field(max_length=TAG_MAX * 4)]
-SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX)]
+# Text rules (NFC; controls, bidi overrides, visibility) are core.text's: one place for all.
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX), Text(visible=True)]
+Content = Annotated[
+    str, Field(min_length=1, max_length=CONTENT_MAX), Text(multiline=True, visible=True)
+]
+Summary = Annotated[str, Field(max_length=SUMMARY_MAX), Text()]
+TagInput = Annotated[str, Field(max_length=TAG_MAX * 4)]  # checked by tags.normalise
+SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX), Text()]
+CategoryName = Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX), Text(visible=True)]
+Description = Annotated[str, Field(max_length=2000), Text(multiline=True)]
 
 
 class _Input(BaseModel):
@@ -73,9 +79,9 @@ class EntryTransition(_Input):
 class CategoryCreate(_Input):
     """A new category; `colour` is `#rrggbb` with an AA-contrast text colour."""
 
-    name: Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX)]
+    name: CategoryName
     colour: Annotated[str, Field(min_length=1, max_length=20)]
-    description: Annotated[str, Field(max_length=2000)] = ""
+    description: Description = ""
 
 
 class CategoryPublic(_Output):

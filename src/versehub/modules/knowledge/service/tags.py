@@ -9,6 +9,7 @@ from typing import cast
 
 from sqlalchemy import Table, func, select
 
+from versehub.core import text
 from versehub.core.auth import Principal
 from versehub.core.db import insert_or_ignore
 from versehub.core.errors import APIError, field_error
@@ -22,7 +23,8 @@ _DASHES = re.compile(r"-{2,}")
 
 
 def normalise(raw: str) -> str:
-    """NFKC, case-folded, trimmed, inner whitespace as '-'; VAL_INVALID when empty or too long."""
+    """NFKC, case-folded, trimmed, inner whitespace as '-'; VAL_INVALID when empty, too long or
+    holding what `core.text.tag_problem` refuses (emoji ZWJ sequences are fine)."""
     # NFKC again after casefold: folding can produce text NFKC would change (idempotence).
     name = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold()).strip()
     name = _DASHES.sub("-", _SPACES.sub("-", name))
@@ -31,10 +33,9 @@ def normalise(raw: str) -> str:
             "VAL_INVALID",
             errors=[field_error("tags", f"A tag must be {TAG_MIN}-{TAG_MAX} characters")],
         )
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise APIError(
-            "VAL_INVALID", errors=[field_error("tags", "A tag cannot hold control characters")]
-        )
+    problem = text.tag_problem(name)
+    if problem is not None:
+        raise APIError("VAL_INVALID", errors=[field_error("tags", f"A tag {problem}")])
     return name
 
 
