@@ -153,6 +153,18 @@ class EntryPublic(EntrySummary):
     plain_language_html: str | None
     plain_language_reading_level: int | None
     sign_videos: list[SignVideo] = Field(default_factory=list)
+    preferred_version: Literal["full", "plain"] = Field(
+        default="full",
+        description="The version for this reader: `plain` when their reading level (the "
+        "`reading_level` parameter, else a signed-in reader's preference) is below the entry's "
+        "and a plain-language version exists; `full` otherwise.",
+    )
+    preferred_content: str = Field(
+        default="", description="Markdown of `preferred_version` (the content to show)."
+    )
+    preferred_content_html: str = Field(
+        default="", description="Sanitised HTML of `preferred_version` (the content to show)."
+    )
 
 
 class RevisionPublic(_Output):

@@ -251,9 +251,21 @@ class KnowledgeQuery:
         "exist or the caller may not see it."
     )
     def entry(
-        self, info: strawberry.Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = None,
+        slug: str | None = None,
+        reading_level: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Your reading level (1-5) for `preferredVersion`; signed-in "
+                "readers default to their preference."
+            ),
+        ] = None,
     ) -> EntryNode | None:
         viewer = _reader(info)
+        if reading_level is not None and not 1 <= reading_level <= 5:
+            raise APIError("VAL_INVALID", errors=[field_error("readingLevel", "Must be 1-5")])
         if (id is None) == (slug is None):
             raise APIError(
                 "VAL_INVALID",
@@ -264,7 +276,7 @@ class KnowledgeQuery:
             row = entries.get(entry_id=_entry_id(id), viewer=viewer)
         else:
             row = entries.get_by_slug(slug=str(slug).strip(), viewer=viewer)
-        return EntryNode.of(row)
+        return EntryNode.of(row, reading_level=reading_level)
 
     @strawberry.field(description="Every category, by name.")
     def categories(self, info: strawberry.Info) -> list[CategoryNode]:

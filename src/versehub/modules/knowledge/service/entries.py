@@ -24,7 +24,14 @@ from versehub.extensions import db
 from versehub.modules.knowledge import events
 from versehub.modules.knowledge.models import SLUG_MAX, Entry
 from versehub.modules.knowledge.schemas import EntryCreate, EntryPublic, EntryUpdate, SignVideo
-from versehub.modules.knowledge.service import categories, content, permissions, revisions, slugs
+from versehub.modules.knowledge.service import (
+    categories,
+    content,
+    permissions,
+    revisions,
+    slugs,
+    versions,
+)
 from versehub.modules.knowledge.service import tags as tag_service
 
 STALE = "The entry was changed by someone else; reload and retry"
@@ -69,10 +76,15 @@ def get_by_slug(*, slug: str, viewer: Principal | None) -> Entry:
     return permissions.require_read(viewer, found)
 
 
-def present(entry: Entry) -> EntryPublic:
-    """The public shape of an entry, with sign videos from the registered providers."""
+def present(entry: Entry, *, reading_level: int | None = None) -> EntryPublic:
+    """The public shape of an entry, with sign videos from the registered providers and the
+    version a reader at `reading_level` prefers (`service/versions.py`)."""
     public = EntryPublic.model_validate(entry)
     public.sign_videos = [SignVideo.model_validate(v) for v in events.sign_videos_for(entry)]
+    public.preferred_version = versions.preferred(entry, reading_level)
+    public.preferred_content, public.preferred_content_html = versions.content_of(
+        entry, public.preferred_version
+    )
     return public
 
 
