@@ -163,3 +163,14 @@ def test_search_matches_whatever_way_accents_were_typed(
 def test_api_key_names_refuse_bad_text(client: FlaskClient, author: Headers, name: str) -> None:
     body = {"name": name, "scopes": ["entries:read"]}
     _refused(client.post("/api/v1/auth/api-keys", json=body, headers=author), "name")
+
+
+@pytest.mark.parametrize("username", ["ab\u202ecd", "ab\x07cd", "ab\u200bcd", "ab\ncd"])
+def test_usernames_refuse_controls_and_bidi(client: FlaskClient, username: str) -> None:
+    # Accounts keep their own stricter rule (letters, digits, '.', '_', '-'; NFKC).
+    body = {
+        "email": "new@example.com",
+        "username": username,
+        "password": "Vivid-Lantern-Orchard-42",
+    }
+    _refused(client.post("/api/v1/auth/register", json=body), "username")
