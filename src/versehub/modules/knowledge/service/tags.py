@@ -47,16 +47,24 @@ def get_by_name(*, name: str) -> Tag | None:
 def resolve(*, names: Iterable[str]) -> list[Tag]:
     """Tags for `names` (normalised, de-duplicated), creating the missing ones (no commit).
 
-    Insert-or-ignore, then select: two writers adding the same new tag at once both get it
-    (the second waits for the first and skips its insert) instead of one failing.
+    Missing ones are inserted-or-ignored, then selected: two writers adding the same new tag
+    at once both get it (the second waits for the first and skips its insert) instead of one
+    failing. Existing tags cost no write.
     """
     wanted = sorted({normalise(n) for n in names})
     if not wanted:
         return []
-    table = cast(Table, Tag.__table__)
-    insert_or_ignore(db.session, table, [{"name": name} for name in wanted], unique=["name"])
-    found = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    found = _by_names(wanted)
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        table = cast(Table, Tag.__table__)
+        insert_or_ignore(db.session, table, [{"name": name} for name in missing], unique=["name"])
+        found.update(_by_names(missing))
     return [found[name] for name in wanted]
+
+
+def _by_names(names: Sequence[str]) -> dict[str, Tag]:
+    return {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
 
 
 def list_(*, viewer: Principal | None, limit: int = 100) -> list[tuple[Tag, int]]:
