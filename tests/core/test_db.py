@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 from sqlalchemy.exc import StatementError
 
-from versehub.core.db import utcnow
+from versehub.core.db import insert_or_ignore, utcnow
 from versehub.core.jobs.models import DeadLetter
 from versehub.extensions import db
 
@@ -81,3 +81,22 @@ def test_database_url_uses_psycopg3(given: str, expected_prefix: str) -> None:
     from versehub.settings import Settings
 
     assert Settings(database_url=given).sqlalchemy_url == expected_prefix
+
+
+def test_insert_or_ignore_skips_existing_keys(app: Flask) -> None:
+    table = Table(
+        "words",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), unique=True),
+        Column("note", String(20)),
+    )
+    with app.app_context():
+        table.create(db.engine)
+        insert_or_ignore(db.session, table, [{"name": "b", "note": "first"}], unique=["name"])
+        rows = [{"name": "a", "note": "second"}, {"name": "b", "note": "second"}]
+        insert_or_ignore(db.session, table, rows, unique=["name"])
+        insert_or_ignore(db.session, table, [], unique=["name"])
+        db.session.commit()
+        found = db.session.execute(select(table.c.name, table.c.note).order_by(table.c.name))
+        assert [tuple(row) for row in found] == [("a", "second"), ("b", "first")]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy import DateTime, Dialect, Engine, Insert, MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -104,3 +105,38 @@ def engine_options(url: str, *, pool_size: int, max_overflow: int) -> dict[str, 
         "max_overflow": max_overflow,
         "pool_recycle": 1800,
     }
+
+
+def insert_or_ignore(
+    session: Session | scoped_session[Any],
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    unique: Sequence[str],
+) -> None:
+    """INSERT `rows`, silently skipping those whose `unique` columns match an existing row.
+
+    Race-safe "create if missing": a concurrent transaction inserting the same key makes this
+    one wait for it (PostgreSQL) or for the write lock (SQLite), then skip the row instead of
+    failing with an IntegrityError. Select the rows afterwards to get them. Rows are inserted in
+    the order given: callers sort them, so two writers lock keys in the same order.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt: Insert
+    if dialect == "postgresql":
+        stmt = (
+            postgresql.insert(table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=list(unique))
+        )
+    elif dialect == "sqlite":
+        stmt = (
+            sqlite.insert(table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=list(unique))
+        )
+    else:
+        raise NotImplementedError(f"insert_or_ignore does not know the dialect {dialect!r}")
+    session.execute(stmt)

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from versehub.core.text import Text
 from versehub.core.validation import NotNull
 from versehub.modules.accounts.models import ROLES, User
 from versehub.modules.accounts.service import otp_codes
@@ -32,7 +33,7 @@ Level = Annotated[int, Field(ge=1, le=5, strict=True)]
 # Row ids are SQL INTEGER: a larger number is no id, and would crash the query (SQLite
 # OverflowError, PostgreSQL "integer out of range") instead of answering VAL_INVALID.
 MAX_ID = 2**31 - 1
-NameText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+NameText = Annotated[str, Field(min_length=1, max_length=100), Text(visible=True)]
 
 
 def _one_time_code(value: str) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from versehub.core.text import Text
 from versehub.core.validation import NotNull
 from versehub.modules.knowledge.models import (
     CATEGORY_NAME_MAX,
@@ -24,13 +25,18 @@ REVIEW_NOTE_MAX = 2000
 
 Sort = Literal["relevance", "newest", "title"]
 DateField = Literal["created", "published"]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
-Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX)]
-Summary = Annotated[str, Field(max_length=SUMMARY_MAX)]
-TagInput = Annotated[str, Field(max_length=TAG_MAX)]
+# Text rules (NFC; controls, bidi overrides, visibility) are core.text's: one place for all.
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX), Text(visible=True)]
+Content = Annotated[
+    str, Field(min_length=1, max_length=CONTENT_MAX), Text(multiline=True, visible=True)
+]
+Summary = Annotated[str, Field(max_length=SUMMARY_MAX), Text()]
+TagInput = Annotated[str, Field(max_length=TAG_MAX)]  # further checked by tags.normalise
 # A filter may name a tag as typed (longer spellings normalise to a stored name, or find none).
 TagFilter = Annotated[str, Field(max_length=TAG_MAX * 4)]
-SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX)]
+SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX), Text()]
+CategoryName = Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX), Text(visible=True)]
+Description = Annotated[str, Field(max_length=2000), Text(multiline=True)]
 
 
 class _Input(BaseModel):
@@ -90,9 +96,9 @@ class EntryTransition(_Input):
 class CategoryCreate(_Input):
     """A new category; `colour` is `#rrggbb` with an AA-contrast text colour."""
 
-    name: Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX)]
+    name: CategoryName
     colour: Annotated[str, Field(min_length=1, max_length=20)]
-    description: Annotated[str, Field(max_length=2000)] = ""
+    description: Description = ""
 
 
 class CategoryPublic(_Output):
@@ -169,6 +175,18 @@ class EntryPublic(EntrySummary):
         "says why); cleared when the entry is published.",
     )
     sign_videos: list[SignVideo] = Field(default_factory=list)
+    preferred_version: Literal["full", "plain"] = Field(
+        default="full",
+        description="The version for this reader: `plain` when their reading level (the "
+        "`reading_level` parameter, else a signed-in reader's preference) is below the entry's "
+        "and a plain-language version exists; `full` otherwise.",
+    )
+    preferred_content: str = Field(
+        default="", description="Markdown of `preferred_version` (the content to show)."
+    )
+    preferred_content_html: str = Field(
+        default="", description="Sanitised HTML of `preferred_version` (the content to show)."
+    )
 
 
 class BinItem(_Output):

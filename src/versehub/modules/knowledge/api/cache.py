@@ -16,8 +16,11 @@ The key is the sha256 of, canonically encoded:
   key without the `admin` scope acts without the admin role), so it shares entries with its
   owner exactly when the answers are the same. Guards (scopes) run before the cache is asked;
 - the answers of the variant providers (`register_variant`): reader preferences that change the
-  JSON. Today no preference changes the REST JSON (preferences shape the HTML pages), so the
-  registry starts empty; a module whose preference starts to matter registers a provider;
+  JSON of every endpoint; the registry starts empty. The one preference that changes knowledge
+  JSON today, the reading level, changes only the entry detail (`preferred_version`), so the
+  detail route puts the effective level (its `reading_level` parameter, else the signed-in
+  reader's preference) into its params instead: lists stay shared, and a changed preference
+  reaches a different entry at once;
 - the generation: a counter kept in the cache backend itself (`knowledge:gen`). Every `entry.*`
   event bumps it (`inc`: an atomic INCR on Redis, so every process and instance sees it at once;
   a locked increment per process on the memory cache), which makes every earlier entry

@@ -26,7 +26,7 @@ from versehub.core.validation import invalid
 from versehub.modules.accounts.api.blueprint import validated as validated_request
 from versehub.modules.knowledge.api.models import EntryData
 from versehub.modules.knowledge.models import Entry
-from versehub.modules.knowledge.service import entries
+from versehub.modules.knowledge.service import entries, versions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -140,10 +140,11 @@ def expected_version(
     )
 
 
-def entry_data(entry: Entry, viewer: Principal | None) -> dict[str, Any]:
-    """The `data` of an entry answer for this viewer (the entry and the moves they may make)."""
+def entry_data(entry: Entry, viewer: Principal | None, reading_level: int | None) -> dict[str, Any]:
+    """The `data` of an entry answer for this viewer: the entry (with the version a reader at
+    `reading_level` prefers) and the moves they may make."""
     data = EntryData(
-        entry=entries.present(entry),
+        entry=entries.present(entry, reading_level=reading_level),
         allowed_transitions=entries.allowed_moves(entry=entry, viewer=viewer),
     )
     return data.model_dump(mode="json")
@@ -165,5 +166,7 @@ def entry_envelope(
 
 
 def entry_response(entry: Entry, *, status: int = 200) -> Response:
-    """The entry envelope with its ETag."""
-    return entry_envelope(entry_data(entry, current_principal()), etag_of(entry), status=status)
+    """The entry envelope with its ETag (the version the caller's preference picks)."""
+    viewer = current_principal()
+    level = versions.reader_level(viewer=viewer)
+    return entry_envelope(entry_data(entry, viewer, level), etag_of(entry), status=status)

@@ -41,6 +41,7 @@ from versehub.modules.knowledge.api.common import (
 from versehub.modules.knowledge.api.models import (
     EntryEnvelope,
     EntryPath,
+    EntryReadQuery,
     IfMatchHeader,
     IfNoneMatchHeader,
     RevisionData,
@@ -54,7 +55,7 @@ from versehub.modules.knowledge.schemas import (
     RevisionPublic,
     VersionBody,
 )
-from versehub.modules.knowledge.service import entries, revisions
+from versehub.modules.knowledge.service import entries, revisions, versions
 
 TAGS = [ENTRIES_TAG]
 IF_MATCH = (
@@ -85,21 +86,26 @@ def create_entry(body: EntryCreate) -> Response:
 )
 @read_access
 @validated
-def get_entry(path: EntryPath, header: IfNoneMatchHeader) -> Response:
+def get_entry(path: EntryPath, query: EntryReadQuery, header: IfNoneMatchHeader) -> Response:
     """One entry (published public ones for everyone; 404 for what the caller may not see).
 
     Answers with an `ETag`; send it back as `If-None-Match` to get 304 while it is unchanged.
-    API keys need `entries:read`. Answers are cached (see `X-Cache`); a change shows at once.
+    `preferred_version` and `preferred_content(_html)` carry the version for the reader's
+    reading level (`reading_level`, else a signed-in reader's preference); `content` is always
+    the full text. API keys need `entries:read`. Answers are cached (see `X-Cache`); a change
+    shows at once.
     """
     viewer = current_principal()
+    level = versions.reader_level(viewer=viewer, asked=query.reading_level)
 
     def compute() -> dict[str, Any]:
         entry = entries.get(entry_id=path.entry_id, viewer=viewer)
-        return {"data": entry_data(entry, viewer), "etag": etag_of(entry)}
+        return {"data": entry_data(entry, viewer, level), "etag": etag_of(entry)}
 
     answer = cached_payload(
         endpoint="knowledge.get_entry",
-        params=path.model_dump(mode="json"),
+        # The level changes the answer (preferred_version), so it is part of the key.
+        params={**path.model_dump(mode="json"), "reading_level": level},
         viewer=viewer,
         compute=compute,
     )

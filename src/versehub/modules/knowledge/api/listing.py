@@ -158,9 +158,9 @@ def create_category(body: CategoryCreate) -> Response:
 @read_access
 @validated
 def list_tags(query: TagsQuery) -> Response:
-    """Tags with how many entries carry each, most used first."""
+    """Tags on entries the caller may read, with how many of those carry each, most used first."""
     items = [
         {**TagPublic.model_validate(tag).model_dump(mode="json"), "entries": uses}
-        for tag, uses in tag_service.list_(limit=query.limit)
+        for tag, uses in tag_service.list_(viewer=current_principal(), limit=query.limit)
     ]
     return list_envelope(items, {"total": len(items)})

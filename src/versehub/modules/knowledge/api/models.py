@@ -50,6 +50,19 @@ class EntryPath(BaseModel):
     entry_id: int = Field(ge=0, le=MAX_ID)
 
 
+class EntryReadQuery(BaseModel):
+    """Options of reading one entry."""
+
+    reading_level: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="Your reading level (1 easiest - 5); signed-in readers default to their "
+        "preference. Picks `preferred_version`: `plain` when below the entry's level and a "
+        "plain-language version exists.",
+    )
+
+
 class RevisionPath(BaseModel):
     """`/entries/{entry_id}/revisions/{number}`."""
 

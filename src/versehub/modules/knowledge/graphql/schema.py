@@ -252,9 +252,21 @@ class KnowledgeQuery:
         "exist or the caller may not see it."
     )
     def entry(
-        self, info: strawberry.Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = None,
+        slug: str | None = None,
+        reading_level: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Your reading level (1-5) for `preferredVersion`; signed-in "
+                "readers default to their preference."
+            ),
+        ] = None,
     ) -> EntryNode | None:
         viewer = _reader(info)
+        if reading_level is not None and not 1 <= reading_level <= 5:
+            raise APIError("VAL_INVALID", errors=[field_error("readingLevel", "Must be 1-5")])
         if (id is None) == (slug is None):
             raise APIError(
                 "VAL_INVALID",
@@ -265,7 +277,7 @@ class KnowledgeQuery:
             row = entries.get(entry_id=_entry_id(id), viewer=viewer)
         else:
             row = entries.get_by_slug(slug=str(slug).strip(), viewer=viewer)
-        return EntryNode.of(row)
+        return EntryNode.of(row, reading_level=reading_level)
 
     @strawberry.field(description="Every category, by name.")
     def categories(self, info: strawberry.Info) -> list[CategoryNode]:
@@ -280,18 +292,21 @@ class KnowledgeQuery:
             raise APIError("RES_NOT_FOUND", "No such category")
         return CategoryNode.of(row)
 
-    @strawberry.field(description="Tags with how many entries carry each, most used first.")
+    @strawberry.field(
+        description="Tags on entries the caller may read, with how many of those carry each, "
+        "most used first."
+    )
     def tags(
         self,
         info: strawberry.Info,
         limit: Annotated[int, strawberry.argument(description="1-100.")] = 100,
     ) -> list[TagCountNode]:
-        _reader(info)
+        viewer = _reader(info)
         if not 1 <= limit <= 100:
             raise APIError("VAL_INVALID", errors=[field_error("limit", "Must be 1-100")])
         return [
             TagCountNode(tag=TagNode.of(tag), entries=uses)
-            for tag, uses in tag_service.list_(limit=limit)
+            for tag, uses in tag_service.list_(viewer=viewer, limit=limit)
         ]
 
 

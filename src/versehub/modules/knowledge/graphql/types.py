@@ -22,9 +22,10 @@ from versehub.modules.knowledge.events import sign_videos_for
 from versehub.modules.knowledge.graphql import loaders
 from versehub.modules.knowledge.models import Category, Entry, EntryRevision, Tag
 from versehub.modules.knowledge.schemas import PER_PAGE_MAX
-from versehub.modules.knowledge.service import entries, permissions
+from versehub.modules.knowledge.service import entries, permissions, versions
 
 REVISIONS_DEFAULT = 20
+READER_LEVEL = "knowledge.reader_level"  # request-scoped memo in info.context.loaders
 
 
 @strawberry.enum(description="Where an entry is in the review workflow.")
@@ -33,6 +34,12 @@ class EntryStatus(Enum):
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+
+
+@strawberry.enum(description="Which version of an entry suits the reader.")
+class PreferredVersion(Enum):
+    FULL = "full"
+    PLAIN = "plain"
 
 
 @strawberry.type(name="User", description="A person, as anyone may see them.")
@@ -171,14 +178,22 @@ class EntryNode:
         default=None,
         description="Matching snippet as safe HTML with <mark> (only in search results).",
     )
+    # The reading level asked for (`entry(readingLevel:)`); None: the caller's preference.
+    _reading_level: strawberry.Private[int | None] = None
 
     @classmethod
     def of(
-        cls, row: Entry, *, score: float | None = None, highlight: str | None = None
+        cls,
+        row: Entry,
+        *,
+        score: float | None = None,
+        highlight: str | None = None,
+        reading_level: int | None = None,
     ) -> EntryNode:
         """The node of an entry row (relations are resolved lazily, through the loaders)."""
         return cls(
             _row=row,
+            _reading_level=reading_level,
             id=strawberry.ID(str(row.id)),
             slug=row.slug,
             title=row.title,
@@ -199,6 +214,32 @@ class EntryNode:
             score=score,
             highlight=highlight,
         )
+
+    def _version(self, info: strawberry.Info) -> versions.Version:
+        level = self._reading_level
+        if level is None:
+            # Looked up once per request, and only when a preferred field is asked for.
+            memo: dict[str, int | None] = info.context.loaders.setdefault(READER_LEVEL, {})
+            if "level" not in memo:
+                memo["level"] = versions.reader_level(viewer=info.context.principal)
+            level = memo["level"]
+        return versions.preferred(self._row, level)
+
+    @strawberry.field(
+        description="The version for this reader: PLAIN when their reading level "
+        "(`entry(readingLevel:)`, else a signed-in reader's preference) is below the entry's "
+        "and a plain-language version exists, FULL otherwise."
+    )
+    def preferred_version(self, info: strawberry.Info) -> PreferredVersion:
+        return PreferredVersion(self._version(info))
+
+    @strawberry.field(description="Markdown of `preferredVersion` (the content to show).")
+    def preferred_content(self, info: strawberry.Info) -> str:
+        return versions.content_of(self._row, self._version(info))[0]
+
+    @strawberry.field(description="Sanitised HTML of `preferredVersion` (the content to show).")
+    def preferred_content_html(self, info: strawberry.Info) -> str:
+        return versions.content_of(self._row, self._version(info))[1]
 
     @strawberry.field(description="Who wrote it (null once the account is gone).")
     def author(self, info: strawberry.Info) -> UserNode | None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError, field_error
@@ -17,6 +18,8 @@ from versehub.modules.knowledge.service import permissions, slugs
 HEX_COLOUR = re.compile(r"#[0-9a-f]{6}")
 WHITE, NEAR_BLACK = "#ffffff", "#111111"
 AA_NORMAL_TEXT = 4.5
+NAME_TAKEN = "Name already used"
+SLUG_TAKEN = "A category with the same slug was created at the same moment; try again"
 
 
 def _channel(value: int) -> float:
@@ -77,11 +80,8 @@ def create(*, data: CategoryCreate, viewer: Principal | None) -> Category:
     """Create a category (editors); RES_ALREADY_EXISTS for a taken name; commits."""
     permissions.require_editor(viewer)
     text_colour = text_colour_for(data.colour)
-    name_taken = db.session.scalar(
-        select(func.count()).where(func.lower(Category.name) == data.name.lower())
-    )
-    if name_taken:
-        raise APIError("RES_ALREADY_EXISTS", errors=[field_error("name", "Name already used")])
+    if _name_taken(data.name):
+        raise APIError("RES_ALREADY_EXISTS", errors=[field_error("name", NAME_TAKEN)])
     base = slugs.base_slug(data.name, max_length=SLUG_MAX, fallback="category")
     category = Category(
         name=data.name,
@@ -91,8 +91,20 @@ def create(*, data: CategoryCreate, viewer: Principal | None) -> Category:
         text_colour=text_colour,
     )
     db.session.add(category)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        # Another editor created the same name (or slug) between the check and the commit.
+        db.session.rollback()
+        if _name_taken(data.name):
+            raise APIError("RES_ALREADY_EXISTS", errors=[field_error("name", NAME_TAKEN)]) from exc
+        raise APIError("RES_ALREADY_EXISTS", errors=[field_error("name", SLUG_TAKEN)]) from exc
     return category
+
+
+def _name_taken(name: str) -> bool:
+    found = db.session.scalar(select(func.count()).where(func.lower(Category.name) == name.lower()))
+    return bool(found)
 
 
 def by_ids(*, ids: Sequence[int]) -> dict[int, Category]:

@@ -26,10 +26,18 @@ from versehub.extensions import db
 from versehub.modules.knowledge import events
 from versehub.modules.knowledge.models import SLUG_MAX, Entry
 from versehub.modules.knowledge.schemas import EntryCreate, EntryPublic, EntryUpdate, SignVideo
-from versehub.modules.knowledge.service import categories, content, permissions, revisions, slugs
+from versehub.modules.knowledge.service import (
+    categories,
+    content,
+    permissions,
+    revisions,
+    slugs,
+    versions,
+)
 from versehub.modules.knowledge.service import tags as tag_service
 
 STALE = "The entry was changed by someone else; reload and retry"
+SLUG_ATTEMPTS = 3  # a generated slug taken by a concurrent create is chosen again
 
 
 @contextmanager
@@ -71,10 +79,15 @@ def get_by_slug(*, slug: str, viewer: Principal | None) -> Entry:
     return permissions.require_read(viewer, found)
 
 
-def present(entry: Entry) -> EntryPublic:
-    """The public shape of an entry, with sign videos from the registered providers."""
+def present(entry: Entry, *, reading_level: int | None = None) -> EntryPublic:
+    """The public shape of an entry, with sign videos from the registered providers and the
+    version a reader at `reading_level` prefers (`service/versions.py`)."""
     public = EntryPublic.model_validate(entry)
     public.sign_videos = [SignVideo.model_validate(v) for v in events.sign_videos_for(entry)]
+    public.preferred_version = versions.preferred(entry, reading_level)
+    public.preferred_content, public.preferred_content_html = versions.content_of(
+        entry, public.preferred_version
+    )
     return public
 
 
@@ -115,14 +128,22 @@ def _new_slug(data: EntryCreate) -> str:
 def create(*, data: EntryCreate, viewer: Principal | None) -> Entry:
     """Write a new draft by the viewer (any signed-in person); commits."""
     author = permissions.require_author(viewer)
-    with transaction():
-        entry = Entry(slug=_new_slug(data), author_id=author.user_id)
-        fields = data.model_dump(exclude={"slug"})
-        content.apply(entry, _resolve(fields))
-        db.session.add(entry)
-        db.session.flush()
-        tracked = [f for f in revisions.TRACKED if fields.get(f) not in (None, "", [])]
-        revisions.record(entry=entry, changed_fields=tracked, user_id=author.user_id)
+    attempts = 1 if data.slug is not None else SLUG_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction():
+                entry = Entry(slug=_new_slug(data), author_id=author.user_id)
+                fields = data.model_dump(exclude={"slug"})
+                content.apply(entry, _resolve(fields))
+                db.session.add(entry)
+                db.session.flush()
+                tracked = [f for f in revisions.TRACKED if fields.get(f) not in (None, "", [])]
+                revisions.record(entry=entry, changed_fields=tracked, user_id=author.user_id)
+            break
+        except APIError as exc:
+            # A racing writer took the generated slug: the next attempt picks the next free one.
+            if exc.code != "RES_ALREADY_EXISTS" or attempt == attempts:
+                raise
     events.emit(events.ENTRY_CREATED, events.payload(entry, actor_id=author.user_id))
     return entry
 

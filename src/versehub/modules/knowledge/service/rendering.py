@@ -9,6 +9,8 @@ import unicodedata
 import nh3
 from markdown_it import MarkdownIt
 
+from versehub.core.text import strip_controls
+
 # `html: False` makes markdown-it escape raw HTML as text; nh3 is the second, independent wall.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
     ["table", "strikethrough"]
@@ -34,8 +36,9 @@ _SLUG_JUNK = re.compile(r"[^\w]+")
 
 
 def render_markdown(text: str) -> str:
-    """Sanitised HTML for Markdown `text`."""
-    return sanitise(_MARKDOWN.render(text))
+    """Sanitised HTML for Markdown `text` (never carrying control characters)."""
+    # Inputs refuse controls already (core.text); this also covers text stored before that.
+    return sanitise(_MARKDOWN.render(strip_controls(text)))
 
 
 def sanitise(raw_html: str) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy.sql.expression import ColumnClause, FromClause, Subquery
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError
 from versehub.core.modules import Health
+from versehub.core.text import nfc
 from versehub.extensions import db
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service.users import username_key
@@ -63,10 +64,11 @@ PG_HEADLINE_OPTIONS = (
 
 
 def clean_query(q: str | None) -> str:
-    """Text safe to send to any driver: no NUL, no lone surrogates, bounded length."""
+    """Text safe to send to any driver (no NUL, no lone surrogates, bounded length), in NFC
+    like every stored text (core.text), so `re\u0301sume\u0301` finds `résumé`."""
     if not q:
         return ""
-    text = q.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8")
+    text = nfc(q.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8"))
     return text[:MAX_QUERY_CHARS].strip()
 
 
