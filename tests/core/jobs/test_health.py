@@ -70,11 +70,12 @@ def test_locked_broker_fails_instead_of_hanging(jobs_app: Flask, runs: str) -> N
     assert check["error"] == "OperationalError"
 
 
-def test_unreachable_redis_fails_fast(make_jobs_app: AppMaker) -> None:
+def test_unreachable_redis_broker_is_degraded_fast(make_jobs_app: AppMaker) -> None:
+    # Every instance shares the Redis broker: pulling this one would help nobody.
     app = make_jobs_app(broker_url=f"redis://127.0.0.1:{free_port()}/0")
     status, check = broker_check(app)
-    assert status == 503
-    assert check["status"] == "fail"
+    assert status == 200
+    assert check["status"] == "degraded"
     assert check["kind"] == "redis"
     assert check["error"] == "ConnectionError"
 
@@ -83,4 +84,6 @@ def test_unreachable_redis_fails_fast(make_jobs_app: AppMaker) -> None:
 def test_redis_broker_ok(make_jobs_app: AppMaker, redis_url: str) -> None:
     app = make_jobs_app(redis_url=redis_url)
     _, check = broker_check(app)
-    assert check == {**check, "status": "ok", "kind": "redis", "queued": 0}
+    # The test server runs without AOF: reported, since a restart would lose the queue.
+    assert check == {**check, "status": "degraded", "kind": "redis", "queued": 0}
+    assert check["persistence"] == "none"
