@@ -24,12 +24,18 @@ from flask import Flask
 from versehub.core.jobs import heartbeat
 from versehub.core.jobs.broker_store import broker_kind
 from versehub.core.jobs.celery_app import WORKER_EXTENSION
+from versehub.core.jobs.effects import purge_effects
 from versehub.core.jobs.spool import spool_folder, try_import_spooled
+from versehub.extensions import db
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 _numbers = count(1)
+EFFECTS_PURGED = "versehub.jobs.effects_purged_at"
+EFFECTS_PURGE_EVERY = 3600.0
+# Redeliveries come within the visibility timeout (minutes); a week is a wide margin.
+EFFECTS_KEPT_DAYS = 7
 _active_lock = threading.Lock()
 _active: InProcessWorker | None = None
 
@@ -192,6 +198,15 @@ def keep_house(app: Flask, worker_name: str) -> None:
     heartbeat.beat(settings.effective_broker_url, worker_name)
     with app.app_context():
         try_import_spooled(spool_folder(settings.instance_path))
+        now = time.monotonic()
+        if now - app.extensions.get(EFFECTS_PURGED, -EFFECTS_PURGE_EVERY) >= EFFECTS_PURGE_EVERY:
+            app.extensions[EFFECTS_PURGED] = now
+            try:
+                purge_effects(older_than_days=EFFECTS_KEPT_DAYS)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - the database may be down; next hour then
+                db.session.rollback()
+                log.warning("job_effects_purge_failed", error_type=type(exc).__name__)
 
 
 def stop_embedded_worker(app: Flask, timeout: float = 60.0) -> bool:
