@@ -120,9 +120,10 @@ def _import_one(path: Path) -> bool:
             db.session.add(letter)
         db.session.commit()
     except Exception:
-        db.session.rollback()
-        # Back under its plain name: the next import tries again.
+        # Back under its plain name first (a rollback on a dead connection may raise too):
+        # the next import tries again.
         os.replace(claimed, path.with_name(claimed.name.split(SUFFIX)[0] + SUFFIX))
+        db.session.rollback()
         raise
     claimed.unlink()
     return already is None
