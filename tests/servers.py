@@ -91,6 +91,10 @@ class PostgresServer:
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr}")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the (initialised) cluster on 127.0.0.1:port; after `pause` too."""
         options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off"
         done = self._run(
             str(self.bindir / "pg_ctl"),
@@ -111,6 +115,14 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL for `database` on this server."""
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def pause(self) -> None:
+        """Stop the server (connections are cut), keeping its files for `resume` (an outage)."""
+        done = self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr}")
 
     def stop(self) -> None:
         """Stop the server and delete its files."""
@@ -164,6 +176,21 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def own_postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for one test, which it may stop (the session's shared one stays up)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        missing("PostgreSQL binaries not found (apt-get install postgresql)")
+    assert bindir is not None
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager

@@ -133,6 +133,32 @@ class Settings(BaseSettings):
     job_retry_backoff_max: int = Field(
         600, ge=1, description="Upper bound of the exponential retry backoff, seconds."
     )
+    job_db_retry_for: int = Field(
+        1800,
+        ge=0,
+        le=86_400,
+        description="Seconds a job keeps retrying while the database is unreachable "
+        "(connection errors), with capped exponential backoff, before it becomes a dead letter.",
+    )
+    job_db_retry_backoff_max: int = Field(
+        60,
+        ge=1,
+        description="Upper bound of the backoff between retries during a database outage, "
+        "seconds (how long after the database is back a waiting job may still wait).",
+    )
+    job_visibility_timeout: int = Field(
+        900,
+        ge=2,
+        description="Redis broker: seconds after which a job fetched by a worker that never "
+        "acknowledged it (the worker died) is delivered again. Must exceed the longest job "
+        "plus the longest retry backoff (a job waiting for its retry is held unacknowledged).",
+    )
+    job_worker_stale_after: int = Field(
+        60,
+        ge=2,
+        description="Seconds without a heartbeat from any job worker after which "
+        "/health/ready reports `jobs: degraded` (workers beat every quarter of this).",
+    )
     modules_disabled: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated module names to turn off (and what requires them).",
@@ -390,6 +416,17 @@ class Settings(BaseSettings):
     def _derive(self) -> Settings:
         if self.env == "testing" and self.log_json is None:
             self.log_json = False
+        return self
+
+    @model_validator(mode="after")
+    def _check_visibility_timeout(self) -> Settings:
+        # A job waiting (unacknowledged) for a retry longer than this would run twice.
+        longest_wait = max(self.job_retry_backoff_max, self.job_db_retry_backoff_max)
+        if self.job_visibility_timeout <= longest_wait:
+            raise ValueError(
+                f"job_visibility_timeout ({self.job_visibility_timeout}) must exceed the "
+                f"longest retry backoff ({longest_wait})"
+            )
         return self
 
     # Derived values -------------------------------------------------------------------------

@@ -28,12 +28,22 @@ def check_database() -> Health:
 
 
 def check_cache() -> Health:
-    """Write and read back a key in the cache."""
+    """Write and read back a key in the cache; an unreachable Redis cache is only `degraded`."""
     key = "versehub:health:probe"
-    cache.set(key, "1", timeout=10)
-    if cache.get(key) != "1":
-        return Health("fail", {"error": "value written was not read back"})
     backend = current_app.config.get("CACHE_TYPE", "")
+    try:
+        cache.set(key, "1", timeout=10)
+        value = cache.get(key)
+    except Exception as exc:
+        if backend != "RedisCache":
+            raise
+        # Every cache user falls back to computing the answer: slower, not unable to serve.
+        return Health(
+            "degraded",
+            {"backend": backend, "error": f"Redis unreachable ({type(exc).__name__}): bypassed"},
+        )
+    if value != "1":
+        return Health("degraded", {"backend": backend, "error": "value written was not read back"})
     return Health("ok", {"backend": backend})
 
 
@@ -70,13 +80,21 @@ def _timed(check: Check, timeout: float) -> dict[str, Any]:
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:
-    """Run every check; ready unless one fails."""
+    """Run every check; ready unless one fails (`degraded` parts are reported, still ready).
+
+    Ready means "send me traffic": only what stops this instance from serving requests fails
+    (the database, its own broker file); a shared fallback-able dependency (Redis cache, rate
+    limits, the Redis broker) or an idle job queue is `degraded`, since taking every instance out
+    of the load balancer at once would help nobody.
+    """
     timeout = current_app.extensions["versehub.settings"].health_timeout
     checks: dict[str, Check] = current_app.extensions.get("versehub.health_checks", {})
     components = {name: _timed(check, timeout) for name, check in checks.items()}
     modules = {m.name: _timed(m.check_health, timeout) for m in get_registry().enabled}
-    ready = all(c["status"] != "fail" for c in [*components.values(), *modules.values()])
-    return ready, {"status": "ok" if ready else "fail", "checks": components, "modules": modules}
+    statuses = [c["status"] for c in [*components.values(), *modules.values()]]
+    ready = "fail" not in statuses
+    status = "fail" if not ready else "degraded" if "degraded" in statuses else "ok"
+    return ready, {"status": status, "checks": components, "modules": modules}
 
 
 def live() -> Response:

@@ -21,12 +21,14 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from versehub.core.jobs.effects import effect_done, record_effect
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 MAIL_FOLDER = "mail"
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+ALREADY_SENT = "already-sent"
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,25 @@ def build_message(mail: Mail, *, sender: str, now: datetime | None = None) -> Em
     return message
 
 
-def deliver(mail: Mail, *, settings: Settings) -> str:
+def deliver(mail: Mail, *, settings: Settings, once_key: str | None = None) -> str:
     """Send `mail` by SMTP, or write it to instance/mail without `smtp_host`; returns where.
 
+    With `once_key` (a job's, see `core.jobs.effects`) a mail already delivered under that key
+    is not delivered again (`ALREADY_SENT`): a job redelivered after a crash sends once.
     Raises MailDeliveryError (transient for connection trouble and 4xx answers, permanent for
     5xx rejections).
     """
+    if once_key is not None and effect_done(key=once_key):
+        return ALREADY_SENT
     message = build_message(mail, sender=settings.mail_from)
     if not settings.smtp_host:
-        return str(write_eml(message, settings=settings))
-    send_smtp(message, settings=settings)
-    return "smtp"
+        where = str(write_eml(message, settings=settings))
+    else:
+        send_smtp(message, settings=settings)
+        where = "smtp"
+    if once_key is not None:
+        record_effect(key=once_key)
+    return where
 
 
 def write_eml(message: EmailMessage, *, settings: Settings) -> Path:

@@ -12,8 +12,14 @@ from flask import Flask
 from tests.conftest import AppFactory
 from versehub.core.jobs import leases, start_embedded_worker, stop_embedded_worker
 
-# Small backoff (at most 1 s per retry) and few retries keep failure paths quick.
-JOB_TEST_SETTINGS: dict[str, Any] = {"job_retry_backoff_max": 1, "job_max_retries": 2}
+# Small backoff (at most 1 s per retry) and few retries keep failure paths quick; a database
+# outage is waited out for 10 s.
+JOB_TEST_SETTINGS: dict[str, Any] = {
+    "job_retry_backoff_max": 1,
+    "job_max_retries": 2,
+    "job_db_retry_backoff_max": 1,
+    "job_db_retry_for": 10,
+}
 
 
 @pytest.fixture(autouse=True)

@@ -61,6 +61,8 @@ def cli_env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
         VERSEHUB_LOG_LEVEL="INFO",
         VERSEHUB_JOB_RETRY_BACKOFF_MAX="1",
         VERSEHUB_JOB_MAX_RETRIES="2",
+        VERSEHUB_JOB_DB_RETRY_BACKOFF_MAX="1",
+        VERSEHUB_JOB_DB_RETRY_FOR="10",
     )
     env.update(extra)
     return env

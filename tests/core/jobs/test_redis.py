@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from tests.core.jobs.helpers import (
     wait_until,
 )
 from tests.core.jobs.test_tasks import wait_for_dead_letter
+from tests.servers import own_redis_server
 from versehub.core.jobs import start_embedded_worker, stop_embedded_worker
+from versehub.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -63,3 +67,49 @@ def test_worker_process_on_redis(
     output = log.read_text()
     assert "broker=redis" in output
     assert "job_worker_stopped" in output
+
+
+def test_a_killed_workers_job_comes_back_within_the_visibility_timeout(
+    make_jobs_app: AppMaker, database_url: str, tmp_path: Path, runs: str
+) -> None:
+    with own_redis_server() as server:
+        url = server.url()
+        app = make_jobs_app(redis_url=url, job_visibility_timeout=3)
+        assert app.extensions["celery"].conf.broker_transport_options["visibility_timeout"] == 3
+        env = cli_env(tmp_path / "instance", database_url, REDIS_URL=url)
+        env["VERSEHUB_JOB_VISIBILITY_TIMEOUT"] = "3"
+        send(app, tasks.stall_once, runs, "victim")
+        with spawned([*VERSEHUB_WITH_TEST_TASKS, "worker"], env, tmp_path, tmp_path / "a.log") as a:
+            wait_until(lambda: "started victim" in " ".join(tasks.lines(runs)), "the first run")
+            os.killpg(a.pid, signal.SIGKILL)  # no acknowledgement, no goodbye
+            assert exit_status(a, "the killed worker") == -signal.SIGKILL
+        killed_at = time.monotonic()
+        # The job sits in Redis's unacknowledged set until the visibility timeout, then any
+        # worker gets it again (not an hour later).
+        with spawned([*VERSEHUB_WITH_TEST_TASKS, "worker"], env, tmp_path, tmp_path / "b.log") as b:
+            wait_until(lambda: "done victim" in tasks.lines(runs), "the redelivered job", limit=30)
+            b.send_signal(signal.SIGTERM)
+            assert exit_status(b, "the second worker to stop") == 0
+        assert time.monotonic() - killed_at < 30
+        started = [line for line in tasks.lines(runs) if line.startswith("started victim")]
+        assert len(started) == 2
+        assert started[0] != started[1]  # the second worker ran it
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"job_visibility_timeout": 600},  # the default transient backoff cap is 600
+        {
+            "job_visibility_timeout": 100,
+            "job_retry_backoff_max": 10,
+            "job_db_retry_backoff_max": 100,
+        },
+    ],
+)
+def test_a_visibility_timeout_shorter_than_a_retry_wait_is_refused(
+    overrides: dict[str, int], tmp_path: Path
+) -> None:
+    # Celery holds a job waiting for its retry unacknowledged: Redis would hand it out twice.
+    with pytest.raises(SettingsError, match="job_visibility_timeout"):
+        load_settings({"env": "testing", "instance_path": tmp_path, **overrides})

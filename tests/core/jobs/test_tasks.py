@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.core.jobs import tasks
 from tests.core.jobs.helpers import send, wait_until
 from versehub.core.jobs import start_embedded_worker, stop_embedded_worker
+from versehub.core.jobs.base import database_backoff, database_retry_limit
 from versehub.core.jobs.models import DeadLetter
 from versehub.extensions import db
 
@@ -71,6 +72,26 @@ def test_retryable_failures_retry_then_succeed(worker: Flask, runs: str, task: T
     assert tasks.lines(runs).count("done r") == 1
     assert finished(name, "retry") == retries_before + 2
     assert dead_letters(worker) == []
+
+
+def test_database_outages_have_their_own_longer_budget(worker: Flask, runs: str) -> None:
+    # Five connection failures: more than job_max_retries (2), within job_db_retry_for (10 s).
+    send(worker, tasks.database_blip, runs, "outage", 5)
+    wait_until(lambda: "done outage" in tasks.lines(runs), "the job to outlive the outage")
+    assert tasks.lines(runs).count("attempt outage") == 6
+    assert dead_letters(worker) == []
+
+
+@pytest.mark.parametrize(
+    ("retry_for", "backoff_max"), [(0, 1), (10, 1), (60, 8), (1800, 60), (1800, 600)]
+)
+def test_database_retry_schedule_covers_its_budget(retry_for: int, backoff_max: int) -> None:
+    limit = database_retry_limit(retry_for=retry_for, backoff_max=backoff_max)
+    gaps = [database_backoff(n, backoff_max) for n in range(limit)]
+    # Even with the shortest jitter every time, the retries span at least `retry_for` seconds.
+    assert sum(min(2**n, backoff_max) / 2 for n in range(limit)) >= retry_for
+    assert all(0 < gap <= backoff_max for gap in gaps)
+    assert limit == 0 if retry_for == 0 else limit > 0
 
 
 def test_exhausted_retries_leave_a_dead_letter(worker: Flask, runs: str) -> None:

@@ -46,6 +46,16 @@ by_queue = Index(
 by_owner = Index("ix_vh_broker_messages_visible_owner", messages.c.visible, messages.c.owner)
 
 
+def broker_kind(url: str) -> str:
+    """`sqlite` for the embedded broker, `redis` for Redis, else the URL scheme."""
+    scheme = url.split("://", 1)[0]
+    if scheme.startswith(f"{ALIAS}+"):
+        return "sqlite"
+    if scheme in {"redis", "rediss"}:
+        return "redis"
+    return scheme
+
+
 def sqlite_path(url: str) -> Path:
     """The broker file of a `vhsqla+sqlite:///<file>` (or `sqlite:///<file>`) URL."""
     parsed = make_url(url.removeprefix(f"{ALIAS}+"))

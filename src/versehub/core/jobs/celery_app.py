@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -11,11 +12,11 @@ from celery import Celery, signals
 from flask import Flask
 
 from versehub.core.health import register_check
-from versehub.core.jobs import broker_store, transport
-from versehub.core.jobs.base import JobTask
-from versehub.core.jobs.deadletters import record_dead_letter
+from versehub.core.jobs import broker_store, heartbeat, transport
+from versehub.core.jobs.base import JobTask, keep_dead_letter
+from versehub.core.jobs.broker_store import broker_kind
+from versehub.core.jobs.deadletters import dead_letter_values
 from versehub.core.modules import Health
-from versehub.extensions import db
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -24,24 +25,16 @@ DEFAULT_QUEUE = "versehub"
 WORKER_EXTENSION = "versehub.jobs.worker"
 
 
-def broker_kind(url: str) -> str:
-    """`sqlite` for the embedded broker, `redis` for Redis, else the URL scheme."""
-    scheme = url.split("://", 1)[0]
-    if scheme.startswith(f"{broker_store.ALIAS}+"):
-        return "sqlite"
-    if scheme in {"redis", "rediss"}:
-        return "redis"
-    return scheme
-
-
-def transport_options(url: str) -> dict[str, Any]:
+def transport_options(url: str, *, visibility_timeout: int) -> dict[str, Any]:
     """Broker options per kind: fast polling locally, bounded connects and redelivery on Redis."""
     kind = broker_kind(url)
     if kind == "sqlite":
         return {"polling_interval": 0.1, "busy_timeout": 5.0, "recover_interval": 10.0}
     if kind == "redis":
-        # Unacknowledged jobs (a worker died) come back after the visibility timeout.
-        return {"visibility_timeout": 3600, "socket_connect_timeout": 5}
+        # A job fetched by a worker that died unacknowledged is delivered again after this.
+        # Celery holds a job waiting for its retry countdown unacknowledged too, so it must
+        # exceed the longest backoff (the settings check) and the longest job.
+        return {"visibility_timeout": visibility_timeout, "socket_connect_timeout": 5}
     return {}
 
 
@@ -50,7 +43,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     url = settings.effective_broker_url
     return {
         "broker_url": url,
-        "broker_transport_options": transport_options(url),
+        "broker_transport_options": transport_options(
+            url, visibility_timeout=settings.job_visibility_timeout
+        ),
         "broker_connection_retry_on_startup": True,
         "task_default_queue": DEFAULT_QUEUE,
         "task_serializer": "json",
@@ -82,8 +77,10 @@ def init_jobs(app: Flask, settings: Settings) -> Celery:
         {
             "__module__": __name__,
             "flask_app": app,
-            "max_retries": settings.job_max_retries,
+            "job_retries": settings.job_max_retries,
             "retry_backoff_max": settings.job_retry_backoff_max,
+            "db_retry_for": settings.job_db_retry_for,
+            "db_retry_backoff_max": settings.job_db_retry_backoff_max,
         },
     )
     celery_app = Celery(app.import_name, task_cls=task_cls)
@@ -94,12 +91,18 @@ def init_jobs(app: Flask, settings: Settings) -> Celery:
     celery_app.set_current()
     app.extensions["celery"] = celery_app
     register_check(app, "broker", partial(check_broker, app))
+    register_check(app, "jobs", partial(check_workers, app))
     signals.task_unknown.connect(_dead_letter_unknown_task, weak=False, dispatch_uid=__name__)
     return celery_app
 
 
 def check_broker(app: Flask) -> Health:
-    """Readiness of the broker (short timeouts) and of the embedded worker when one runs."""
+    """Readiness of the broker (short timeouts) and of the embedded worker when one runs.
+
+    An unusable embedded broker fails (it is this instance's own file); an unreachable Redis
+    broker is `degraded`: every instance shares it, so taking this one out of the load balancer
+    helps nobody, and requests that queue jobs answer SYS_SERVICE_UNAVAILABLE meanwhile.
+    """
     settings: Settings = app.extensions["versehub.settings"]
     url = settings.effective_broker_url
     kind = broker_kind(url)
@@ -116,8 +119,9 @@ def check_broker(app: Flask) -> Health:
                 url, socket_connect_timeout=timeout, socket_timeout=timeout
             )
             try:
-                client.ping()
                 details["queued"] = int(client.llen(DEFAULT_QUEUE))
+                # Without AOF a Redis restart loses every queued and unacknowledged job.
+                details["persistence"] = _redis_persistence(client)
             finally:
                 client.close()
         else:
@@ -126,9 +130,42 @@ def check_broker(app: Flask) -> Health:
                 conn.ensure_connection(max_retries=1, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - the probe reports any failure; it never raises
         log.warning("broker_check_failed", kind=kind, error_type=type(exc).__name__)
-        return Health("fail", {**details, "error": type(exc).__name__})
+        error = {**details, "error": type(exc).__name__}
+        return Health("degraded", error) if kind == "redis" else Health("fail", error)
     # A dead worker thread leaves jobs queued (durably) but unprocessed: degraded, not down.
-    return Health("degraded" if details.get("embedded_worker") == "dead" else "ok", details)
+    degraded = details.get("embedded_worker") == "dead" or details.get("persistence") == "none"
+    return Health("degraded" if degraded else "ok", details)
+
+
+def _redis_persistence(client: redis.Redis) -> str:
+    try:
+        info = client.info("persistence")
+    except redis.ResponseError:  # INFO disabled (some managed services): cannot tell
+        return "unknown"
+    return "aof" if int(info.get("aof_enabled", 0)) else "none"
+
+
+def check_workers(app: Flask) -> Health:
+    """Whether some job worker consumes the queue: the newest heartbeat next to the broker.
+
+    No worker seen for `job_worker_stale_after` seconds is `degraded`, not a failure: jobs stay
+    queued durably and the web requests are served; what is missing is a worker to start.
+    """
+    settings: Settings = app.extensions["versehub.settings"]
+    url = settings.effective_broker_url
+    stale_after = settings.job_worker_stale_after
+    try:
+        seen = heartbeat.last_seen(url, timeout=max(0.1, settings.health_timeout / 2))
+    except ValueError:
+        return Health("ok", {"workers": "unknown (no heartbeats on this broker)"})
+    except Exception as exc:  # noqa: BLE001 - the broker check reports the broker itself
+        return Health("degraded", {"error": f"heartbeats unreadable ({type(exc).__name__})"})
+    if seen is None:
+        return Health("degraded", {"last_seen_s": None, "error": "no worker seen"})
+    age = max(0, round(time.time() - seen))
+    if age > stale_after:
+        return Health("degraded", {"last_seen_s": age, "error": f"no worker seen for {age} s"})
+    return Health("ok", {"last_seen_s": age})
 
 
 def _dead_letter_unknown_task(
@@ -147,16 +184,16 @@ def _dead_letter_unknown_task(
     try:
         body = message.decode() if message is not None else None
         args, kwargs = (body[0], body[1]) if isinstance(body, list | tuple) else ([], {})
-        with flask_app.app_context():
-            record_dead_letter(
-                task_id=id,
-                task_name=name,
-                args=list(args),
-                kwargs=dict(kwargs),
-                retries=0,
-                error=exc if isinstance(exc, BaseException) else LookupError(str(exc)),
-                traceback="",
-            )
-            db.session.commit()
+        values = dead_letter_values(
+            task_id=id,
+            task_name=name,
+            args=list(args),
+            kwargs=dict(kwargs),
+            retries=0,
+            error=exc if isinstance(exc, BaseException) else LookupError(str(exc)),
+            traceback="",
+        )
     except Exception:  # never break the consumer loop
-        log.exception("dead_letter_write_failed", task_id=id, task_name=name)
+        log.exception("dead_letter_unreadable", task_id=id, task_name=name)
+        return
+    keep_dead_letter(flask_app, values)

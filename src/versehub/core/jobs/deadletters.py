@@ -37,6 +37,30 @@ def error_type(error: BaseException) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def dead_letter_values(
+    *,
+    task_id: str,
+    task_name: str,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    retries: int,
+    error: BaseException,
+    traceback: str,
+) -> dict[str, Any]:
+    """The columns of a dead letter, bounded and with secrets redacted (table or spool file)."""
+    return {
+        "task_id": task_id[:64],
+        "task_name": task_name[:200],
+        "args": list(args),
+        "kwargs": dict(kwargs),
+        "retries": retries,
+        "error_type": error_type(error)[:200],
+        "error_message": _clean(str(error), ERROR_MESSAGE_LIMIT),
+        "traceback": _clean(traceback, TRACEBACK_LIMIT),
+        "failed_at": utcnow(),
+    }
+
+
 def record_dead_letter(
     *,
     task_id: str,
@@ -49,15 +73,15 @@ def record_dead_letter(
 ) -> DeadLetter:
     """Add a failed job to the dead-letter table (flushed; the caller commits)."""
     letter = DeadLetter(
-        task_id=task_id,
-        task_name=task_name[:200],
-        args=list(args),
-        kwargs=dict(kwargs),
-        retries=retries,
-        error_type=error_type(error)[:200],
-        error_message=_clean(str(error), ERROR_MESSAGE_LIMIT),
-        traceback=_clean(traceback, TRACEBACK_LIMIT),
-        failed_at=utcnow(),
+        **dead_letter_values(
+            task_id=task_id,
+            task_name=task_name,
+            args=args,
+            kwargs=kwargs,
+            retries=retries,
+            error=error,
+            traceback=traceback,
+        )
     )
     db.session.add(letter)
     db.session.flush()

@@ -28,3 +28,12 @@ class DeadLetter(db.Model):  # type: ignore[name-defined,misc]
     traceback: Mapped[str] = mapped_column(Text, default="")
     failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     requeued_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class JobEffect(db.Model):  # type: ignore[name-defined,misc]
+    """An outside effect a job completed (a mail sent), so a redelivered job does not repeat it."""
+
+    __tablename__ = "job_effects"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from tests.core.jobs.helpers import wait_until
 from tests.modules.accounts.mail.conftest import free_port
-from tests.modules.accounts.mail.support import link_in, run_job, text_of, token_of
+from tests.modules.accounts.mail.support import SmtpSink, link_in, run_job, text_of, token_of
 from tests.modules.accounts.support import make_user, register
 from versehub.core.jobs import start_embedded_worker
 from versehub.core.jobs.models import DeadLetter
@@ -151,3 +151,31 @@ def test_production_warns_about_mail_that_cannot_reach_anyone() -> None:
         check_settings(fine)
         check_settings(Settings(env="development"))
     assert logs == []
+
+
+@pytest.mark.parametrize("backend", ["smtp", "eml"])
+def test_a_redelivered_mail_job_sends_once(
+    make_mail_app: Callable[..., Flask], smtp: SmtpSink, backend: str
+) -> None:
+    # A worker killed after sending, before the broker saw the acknowledgement: the same job
+    # (same id) runs again and must not mail the person a second time.
+    smtp_settings = {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"}
+    app = make_mail_app(**(smtp_settings if backend == "smtp" else {}))
+    user_id = make_user(app)
+
+    def delivered() -> int:
+        return len(smtp.messages) if backend == "smtp" else len(_eml_files(app))
+
+    first = run_job_as(app, verification.SEND_TASK, "job-1", user_id)
+    again = run_job_as(app, verification.SEND_TASK, "job-1", user_id)
+    assert (first, again) == ("smtp" if backend == "smtp" else first, "already-sent")
+    assert delivered() == 1
+    # Another job (a new request for a link) is another mail.
+    run_job_as(app, verification.SEND_TASK, "job-2", user_id)
+    assert delivered() == 2
+
+
+def run_job_as(app: Flask, task_name: str, job_id: str, *args: object) -> str:
+    """Run a job in this process with a given job id, as a redelivery would."""
+    task = app.extensions["celery"].tasks[task_name]
+    return str(task.apply(args=list(args), task_id=job_id, throw=True).get())

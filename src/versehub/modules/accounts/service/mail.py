@@ -12,8 +12,9 @@ from flask import current_app
 
 from versehub.core.errors import APIError
 from versehub.core.jobs import TransientJobError
+from versehub.core.jobs.effects import effect_key
 from versehub.core.logging import Unredacted
-from versehub.core.mail import Mail, MailDeliveryError, deliver, render_mail
+from versehub.core.mail import ALREADY_SENT, Mail, MailDeliveryError, deliver, render_mail
 from versehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -59,12 +60,15 @@ def send(mail: Mail, *, kind: str, user_id: int, link: str) -> str:
     """Deliver from a job; transient failures retry (TransientJobError), rejections do not."""
     config = settings()
     try:
-        where = deliver(mail, settings=config)
+        # Keyed by the job: a job redelivered after a worker died does not mail twice.
+        where = deliver(mail, settings=config, once_key=effect_key("mail"))
     except MailDeliveryError as exc:
         if exc.transient:
             raise TransientJobError(str(exc)) from None
         raise MailRejectedError(str(exc)) from None
-    if where == "smtp":
+    if where == ALREADY_SENT:
+        log.info("mail_already_sent", kind=kind, user_id=user_id)
+    elif where == "smtp":
         log.info("mail_sent", kind=kind, user_id=user_id)
     elif config.env == "development":
         # Development only: the link and text in the console, so sign-up works without a
