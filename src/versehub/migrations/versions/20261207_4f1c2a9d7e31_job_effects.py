@@ -1,7 +1,7 @@
 """job effects: outside effects a job completed (idempotent redelivery)
 
 Revision ID: 4f1c2a9d7e31
-Revises: eb5a258ae71c
+Revises: 5f1c2a9d7e30
 Create Date: 2026-12-07 16:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4f1c2a9d7e31"
-down_revision = "eb5a258ae71c"
+down_revision = "5f1c2a9d7e30"
 branch_labels = None
 depends_on = None
 
