@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.modules.accounts.support import assert_error, bearer, count, make_user, tokens_for
-from versehub.modules.accounts.models import ApiKey
+from versehub.modules.accounts.models import ApiKey, AuditEvent
 
 KEYS = "/api/v1/auth/api-keys"
 KEY = {"name": "bot", "scopes": ["entries:read", "entries:write"]}
@@ -43,3 +43,20 @@ def test_a_key_for_an_unverified_owner_reads_but_does_not_write(
     assert_error(
         client.post("/api/v1/entries", json=entry, headers=key), 403, "AUTH_EMAIL_UNVERIFIED"
     )
+
+
+def test_an_operator_verifies_an_address_from_the_cli(app: Flask, client: FlaskClient) -> None:
+    make_user(app, verified=False)
+    headers = bearer(tokens_for(client)["access_token"])
+    assert_error(client.post(KEYS, json=KEY, headers=headers), 403, "AUTH_EMAIL_UNVERIFIED")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "verify-email", "ada"])
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output and "already" not in result.output
+    assert client.post(KEYS, json=KEY, headers=headers).status_code == 201
+    assert count(app, AuditEvent, AuditEvent.event == "security.email_verified") == 1
+    again = runner.invoke(args=["users", "verify-email", "ada@example.com"])
+    assert again.exit_code == 0 and "already verified" in again.output
+    assert count(app, AuditEvent, AuditEvent.event == "security.email_verified") == 1
+    missing = runner.invoke(args=["users", "verify-email", "nobody"])
+    assert missing.exit_code == 1 and "no user 'nobody'" in missing.output

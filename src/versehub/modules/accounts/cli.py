@@ -1,4 +1,4 @@
-"""`versehub users ...`: create, list, roles, unlock, enable and disable accounts."""
+"""`versehub users ...`: create, list, roles, unlock, verify, enable and disable accounts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from versehub.core.errors import APIError
 from versehub.extensions import db
 from versehub.modules.accounts import events
 from versehub.modules.accounts.models import ROLES, User
-from versehub.modules.accounts.service import access, lockout, twofactor, users
+from versehub.modules.accounts.service import access, lockout, twofactor, users, verification
 from versehub.modules.accounts.service.meta import CLI
 
 
@@ -63,6 +63,18 @@ def create_command(email: str, username: str, password_stdin: bool, admin: bool)
     except APIError as exc:
         raise _fail(exc) from None
     click.echo(f"created user {user.id} {user.username} <{user.email}> roles={','.join(roles)}")
+
+
+@users_cli.command("verify-email")
+@click.argument("user_ref", metavar="USER")
+@with_appcontext
+def verify_email_command(user_ref: str) -> None:
+    """Mark USER's email address verified (for accounts whose owner cannot receive the link)."""
+    user = _find(user_ref)
+    if verification.mark_verified(user=user, meta=CLI):
+        click.echo(f"user {user.id} email {user.email} verified")
+    else:
+        click.echo(f"user {user.id} email {user.email} was already verified")
 
 
 @users_cli.command("list")

@@ -65,6 +65,24 @@ def verify_email(*, token: str, meta: RequestMeta) -> User:
     return user
 
 
+def mark_verified(*, user: User, meta: RequestMeta) -> bool:
+    """Mark the address verified on an operator's word (no link); False if it already was."""
+    won = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.email_verified_at.is_(None))
+        .values(email_verified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(won, "rowcount", 0) != 1:
+        return False
+    db.session.commit()
+    db.session.refresh(user)
+    events.publish_security(
+        events.EMAIL_VERIFIED, meta=meta, actor_id=None, target=f"user:{user.id}", by="operator"
+    )
+    return True
+
+
 def on_user_created(name: str, payload: dict[str, Any]) -> None:
     """Subscriber of `user.created` (published after the commit): queue the first mail."""
     user_id = payload.get("user_id")
