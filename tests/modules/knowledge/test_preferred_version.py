@@ -133,3 +133,28 @@ def test_graphql_entry_carries_the_preferred_version(
     _prefer(client, member, 1)
     listed = _gql(client, "{ entries(first: 5) { edges { node { preferredVersion } } } }", member)
     assert [e["node"]["preferredVersion"] for e in listed["entries"]["edges"]] == ["PLAIN"]
+
+
+def test_each_version_has_its_own_etag_and_both_name_the_version_for_if_match(
+    client: FlaskClient, hard: dict[str, Any], editor: Headers
+) -> None:
+    url = f"{ENTRIES}/{hard['id']}"
+    _prefer(client, editor, 5)
+    full = client.get(url, headers=editor)
+    _prefer(client, editor, 1)
+    # The full text's tag does not stand for the plain version the reader now prefers.
+    plain = client.get(url, headers={**editor, "If-None-Match": full.headers["ETag"]})
+    assert plain.status_code == 200
+    assert plain.get_json()["data"]["entry"]["preferred_version"] == "plain"
+    assert plain.headers["ETag"] == full.headers["ETag"][:-1] + '-plain"'
+    again = client.get(url, headers={**editor, "If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304
+    # Either tag names the same version when writing.
+    patched = client.patch(
+        url, json={"summary": "Why."}, headers={**editor, "If-Match": plain.headers["ETag"]}
+    )
+    assert patched.status_code == 200, patched.get_json()
+    stale = client.patch(
+        url, json={"summary": "Again."}, headers={**editor, "If-Match": full.headers["ETag"]}
+    )
+    assert_error(stale, 409, "RES_CONFLICT")

@@ -50,7 +50,7 @@ BODY_ERRORS: ResponseDict = {413: ErrorEnvelope}
 CONFLICT: ResponseDict = {409: ErrorEnvelope}
 NOT_MODIFIED: ResponseDict = {304: None}
 
-_ETAG = re.compile(r"e(\d+)-v(\d+)")
+_ETAG = re.compile(r"e(\d+)-v(\d+)(?:-plain)?")
 
 
 def read_access(view: Callable[P, R]) -> Callable[P, R]:
@@ -95,9 +95,14 @@ def validated(view: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def etag_of(entry: Entry) -> str:
-    """The strong ETag of an entry's current version."""
-    return f'"e{entry.id}-v{entry.version}"'
+def etag_of(entry: Entry, data: Mapping[str, Any] | None = None) -> str:
+    """The strong ETag of an entry's current version as `data` (an entry answer) presents it.
+
+    The plain-language representation has its own tag (`"e12-v3-plain"`): a reader whose level
+    changed must not be told 304 for the full text they hold. Both name version 3 for If-Match.
+    """
+    plain = data is not None and data["entry"]["preferred_version"] == "plain"
+    return f'"e{entry.id}-v{entry.version}{"-plain" if plain else ""}"'
 
 
 def not_modified(
@@ -169,4 +174,5 @@ def entry_response(entry: Entry, *, status: int = 200) -> Response:
     """The entry envelope with its ETag (the version the caller's preference picks)."""
     viewer = current_principal()
     level = versions.reader_level(viewer=viewer)
-    return entry_envelope(entry_data(entry, viewer, level), etag_of(entry), status=status)
+    data = entry_data(entry, viewer, level)
+    return entry_envelope(data, etag_of(entry, data), status=status)

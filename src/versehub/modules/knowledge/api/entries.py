@@ -100,7 +100,8 @@ def get_entry(path: EntryPath, query: EntryReadQuery, header: IfNoneMatchHeader)
 
     def compute() -> dict[str, Any]:
         entry = entries.get(entry_id=path.entry_id, viewer=viewer)
-        return {"data": entry_data(entry, viewer, level), "etag": etag_of(entry)}
+        data = entry_data(entry, viewer, level)
+        return {"data": data, "etag": etag_of(entry, data)}
 
     answer = cached_payload(
         endpoint="knowledge.get_entry",
