@@ -25,6 +25,7 @@ from versehub.core.openapi import make_app, register_openapi
 from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
 from versehub.core.security import init_security
+from versehub.core.validation import CappedJSONProvider
 from versehub.core.versioning import init_versioning
 from versehub.extensions import cache, db, migrate
 from versehub.settings import Settings, check_production, load_settings
@@ -48,7 +49,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
         # Only as many X-Forwarded-For hops as proxies we run: anything further left is client-made.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["versehub.settings"] = settings
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # envelope keys in contract order
+    app.json = CappedJSONProvider(app)
     configure(app, settings)
     register_extensions(app, settings)
     register_request_hooks(app)

@@ -35,6 +35,7 @@ from versehub.core.auth import Principal, current_principal
 from versehub.core.errors import APIError
 from versehub.core.graphql_cost import cost_limit_rule
 from versehub.core.modules import get_registry
+from versehub.core.validation import loads_json, malformed_json
 from versehub.settings import Settings
 from versehub.version import package_version
 
@@ -134,6 +135,13 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
     def get_context(self, request: Request, response: Response) -> GraphQLContext:
         return GraphQLContext(request=request, response=response)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The body decoded with the same nesting cap as REST (VAL_MALFORMED beyond it)."""
+        try:
+            return loads_json(data)
+        except ValueError as exc:
+            raise malformed_json(exc) from exc
+
     def dispatch_request(self) -> Any:
         """Transport errors (bad JSON, too many batched operations) as GraphQL-shaped JSON.
 
@@ -147,6 +155,8 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
             return _transport_error(exc.message, exc.status, exc.extensions)
         try:
             return self.run(request=flask_request)
+        except APIError as exc:
+            return _transport_error(exc.message, exc.status, exc.extensions)
         except HTTPException as exc:
             return _transport_error(exc.reason, exc.status_code, {"code": "BAD_REQUEST"})
 
