@@ -19,12 +19,9 @@ from flask import Flask, Request, Response, current_app, g, jsonify
 from flask import request as flask_request
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.flask.views import GraphQLView
@@ -33,7 +30,7 @@ from strawberry.tools import merge_types
 
 from versehub.core.auth import Principal, current_principal
 from versehub.core.errors import APIError
-from versehub.core.graphql_cost import cost_limit_rule
+from versehub.core.graphql_limits import LimitRules, limits_rule
 from versehub.core.modules import get_registry
 from versehub.core.validation import loads_json, malformed_json
 from versehub.settings import Settings
@@ -105,14 +102,17 @@ def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
         modules = get_registry().enabled
     queries = [CoreQuery, *(m.graphql_query for m in modules if m.graphql_query)]
     mutations = [m.graphql_mutation for m in modules if m.graphql_mutation]
-    cost_rule = cost_limit_rule(settings.graphql_max_cost)
+    # Depth (introspection included), aliases and cost in one memoised walk, each with a code.
+    limits = limits_rule(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+    )
     # Factories, not instances: Strawberry builds fresh extensions for every request.
     extensions: list[Any] = [
         # Token limit first: it rejects oversized documents while parsing.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        lambda: AddValidationRules([cost_rule]),
+        lambda: LimitRules(limits),
         LogUnexpected,
         lambda: MaskErrors(should_mask_error=_unexpected, error_message="Unexpected error."),
     ]
