@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.breakers import init_breakers
 from versehub.core.csrf import init_csrf
-from versehub.core.db import configure_engine, engine_options
+from versehub.core.db import configure_engine, database_url_problem, engine_options
+from versehub.core.errors import StartupError
 from versehub.core.events import init_events
 from versehub.core.graphql import register_graphql
 from versehub.core.handlers import register_error_handlers
@@ -24,14 +25,13 @@ from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
 from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
+from versehub.core.schema import MIGRATIONS_DIR, register_schema_check
 from versehub.core.security import init_security
 from versehub.core.validation import CappedJSONProvider
 from versehub.core.versioning import init_versioning
 from versehub.extensions import cache, db, migrate
 from versehub.settings import Settings, check_production, load_settings
 from versehub.version import package_version
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
@@ -60,6 +60,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_presentation(app)
     init_limits(app, settings)
     register_health(app)
+    register_schema_check(app)
     register_openapi(app)
     init_versioning(app)
     init_breakers(app, settings)
@@ -99,7 +100,10 @@ def configure(app: Flask, settings: Settings) -> None:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     """Bind the unbound extension objects; one event bus per app."""
-    db.init_app(app)
+    try:
+        db.init_app(app)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StartupError(database_url_problem(settings.sqlalchemy_url, exc)) from None
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

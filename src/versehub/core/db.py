@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -104,3 +105,18 @@ def engine_options(url: str, *, pool_size: int, max_overflow: int) -> dict[str, 
         "max_overflow": max_overflow,
         "pool_recycle": 1800,
     }
+
+
+SUPPORTED_URLS = "sqlite:///path or postgresql://user@host/database"
+
+
+def database_url_problem(url: str, exc: Exception) -> str:
+    """Why DATABASE_URL gives no engine, in one line without the URL (it may hold a password)."""
+    scheme, found, _ = url.partition("://")
+    if not found or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return f"DATABASE_URL is not a database URL (expected {SUPPORTED_URLS})"
+    if isinstance(exc, ImportError):
+        return (
+            f"DATABASE_URL: the driver for '{scheme}' is not installed (expected {SUPPORTED_URLS})"
+        )
+    return f"DATABASE_URL: unknown database scheme '{scheme}' (expected {SUPPORTED_URLS})"
