@@ -23,6 +23,7 @@ from versehub.core.metrics import register_metrics
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
+from versehub.core.outages import init_outages
 from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
 from versehub.core.schema import MIGRATIONS_DIR, register_schema_check
@@ -104,6 +105,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         db.init_app(app)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StartupError(database_url_problem(settings.sqlalchemy_url, exc)) from None
+    init_outages(app)  # after db.init_app: its teardown must run before Flask-SQLAlchemy's
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

@@ -32,6 +32,7 @@ from versehub.core.auth import Principal, current_principal
 from versehub.core.errors import APIError
 from versehub.core.graphql_limits import LimitRules, limits_rule
 from versehub.core.modules import get_registry
+from versehub.core.outages import database_unavailable, is_connection_failure
 from versehub.core.validation import loads_json, malformed_json
 from versehub.settings import Settings
 from versehub.version import package_version
@@ -96,6 +97,30 @@ class LogUnexpected(SchemaExtension):
                 )
 
 
+class DatabaseOutages(SchemaExtension):
+    """Resolver errors that are database connection failures: SYS_SERVICE_UNAVAILABLE with
+    Retry-After, logged once per interval (core.outages), never masked as unexpected."""
+
+    def on_execute(self) -> Any:
+        yield
+        errors = getattr(self.execution_context.result, "errors", None) or []
+        for index, error in enumerate(errors):
+            original = error.original_error
+            if original is None or not is_connection_failure(original):
+                continue
+            unavailable = database_unavailable(original, where="graphql")
+            errors[index] = GraphQLError(
+                unavailable.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=unavailable,
+                extensions=unavailable.extensions,
+            )
+            self.execution_context.context.response.headers.update(unavailable.headers)
+
+
 def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
     """Merge the enabled modules' types into one schema with VerseHub's limits."""
     with app.app_context():
@@ -114,6 +139,7 @@ def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: LimitRules(limits),
         LogUnexpected,
+        DatabaseOutages,  # after LogUnexpected: hooks unwind in reverse, so this converts first
         lambda: MaskErrors(should_mask_error=_unexpected, error_message="Unexpected error."),
     ]
     if settings.is_production:
