@@ -126,6 +126,9 @@ def test_outage_answers_503_logs_once_and_recovers(
                 )
             page = browser.get("/account/", headers={"Accept": "text/html"})
             graphql = client.post("/graphql", json={"query": ENTRIES_QUERY})
+            signed_in_graphql = client.post(
+                "/graphql", json={"query": ENTRIES_QUERY}, headers=headers
+            )
     finally:
         own_pg.resume()
     assert page.status_code == 503
@@ -134,8 +137,13 @@ def test_outage_answers_503_logs_once_and_recovers(
     error = graphql.get_json()["errors"][0]
     assert error["extensions"]["code"] == "SYS_SERVICE_UNAVAILABLE"
     assert graphql.headers["Retry-After"] == str(RETRY_AFTER)
+    # A bearer token is checked before the operation runs: that fails first, in GraphQL's format.
+    assert signed_in_graphql.status_code == 503
+    assert signed_in_graphql.headers["Retry-After"] == str(RETRY_AFTER)
+    error = signed_in_graphql.get_json()["errors"][0]
+    assert error["extensions"]["code"] == "SYS_SERVICE_UNAVAILABLE"
     lines = outage_lines(logs)
-    assert len(lines) == 1, lines  # 22 failed requests, one line in the interval
+    assert len(lines) == 1, lines  # 23 failed requests, one line in the interval
     assert lines[0]["log_level"] == "warning"
     assert "exc_info" not in lines[0]
     assert not [e for e in logs if e["log_level"] in {"error", "critical"} or "exc_info" in e]

@@ -177,19 +177,25 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
         """
         try:
             current_principal()
-        except APIError as exc:
-            return _transport_error(exc.message, exc.status, exc.extensions)
-        try:
             return self.run(request=flask_request)
         except APIError as exc:
-            return _transport_error(exc.message, exc.status, exc.extensions)
+            return _transport_error(exc.message, exc.status, exc.extensions, exc.headers)
         except HTTPException as exc:
             return _transport_error(exc.reason, exc.status_code, {"code": "BAD_REQUEST"})
+        except Exception as exc:
+            if not is_connection_failure(exc):
+                raise
+            # The caller could not be resolved: the database is down (503, Retry-After).
+            error = database_unavailable(exc, where="graphql")
+            return _transport_error(error.message, error.status, error.extensions, error.headers)
 
 
-def _transport_error(message: str, status: int, extensions: dict[str, Any]) -> Response:
+def _transport_error(
+    message: str, status: int, extensions: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     response = jsonify({"errors": [{"message": message, "extensions": extensions}]})
     response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 
