@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.breakers import init_breakers
 from versehub.core.csrf import init_csrf
-from versehub.core.db import configure_engine, engine_options
+from versehub.core.db import configure_engine, database_url_problem, engine_options
+from versehub.core.errors import StartupError
 from versehub.core.events import init_events
 from versehub.core.graphql import register_graphql
 from versehub.core.handlers import register_error_handlers
@@ -23,15 +24,16 @@ from versehub.core.module_access import init_module_access
 from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
+from versehub.core.outages import init_outages
 from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
+from versehub.core.schema import MIGRATIONS_DIR, register_schema_check
 from versehub.core.security import init_security
+from versehub.core.validation import CappedJSONProvider
 from versehub.core.versioning import init_versioning
 from versehub.extensions import cache, db, migrate
 from versehub.settings import Settings, check_production, load_settings
 from versehub.version import package_version
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
@@ -49,7 +51,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
         # Only as many X-Forwarded-For hops as proxies we run: anything further left is client-made.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["versehub.settings"] = settings
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # envelope keys in contract order
+    app.json = CappedJSONProvider(app)
     configure(app, settings)
     register_extensions(app, settings)
     register_request_hooks(app)
@@ -60,6 +62,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_presentation(app)
     init_limits(app, settings)
     register_health(app)
+    register_schema_check(app)
     register_openapi(app)
     init_versioning(app)
     init_breakers(app, settings)
@@ -100,7 +103,11 @@ def configure(app: Flask, settings: Settings) -> None:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     """Bind the unbound extension objects; one event bus per app."""
-    db.init_app(app)
+    try:
+        db.init_app(app)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StartupError(database_url_problem(settings.sqlalchemy_url, exc)) from None
+    init_outages(app)  # after db.init_app: its teardown must run before Flask-SQLAlchemy's
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

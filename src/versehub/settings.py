@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. Default: SQLite file instance/versehub.db. "
         "postgresql:// URLs use psycopg 3.",
     )
+    auto_migrate: bool = Field(
+        True,
+        description="`versehub run` outside production upgrades a database whose schema is "
+        "behind the code (and logs it); off: it refuses to start instead, as production and "
+        "gunicorn always do (run `versehub db upgrade`).",
+    )
     db_pool_size: int = Field(5, ge=1, le=100, description="PostgreSQL pool size per process.")
     db_max_overflow: int = Field(10, ge=0, le=100, description="PostgreSQL pool overflow.")
     redis_url: str | None = Field(
@@ -291,7 +297,8 @@ class Settings(BaseSettings):
         "http://127.0.0.1:5000",
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description="Where people reach the web app (scheme://host[:port][/path]); links in "
-        "mails (verification, password reset) start with it.",
+        "mails (verification, password reset) start with it. Unset in development: "
+        "`versehub run`'s host and port.",
     )
     email_verification_max_age: int = Field(
         48 * 3600, ge=60, description="Seconds an email verification link stays valid."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -99,12 +100,72 @@ def test_depth_limit(gql_app: Flask) -> None:
     deep = "{ node { " + "child { " * 50 + "depth" + " }" * 50 + " } }"
     errors = gql(gql_app, deep)["errors"]
     assert "exceeds maximum operation depth of 8" in errors[0]["message"]
+    assert errors[0]["extensions"]["code"] == "GRAPHQL_DEPTH_LIMIT"
+    assert errors[0]["extensions"]["limit"] == 8
+
+
+def test_depth_counts_fragments(gql_app: Flask) -> None:
+    query = (
+        "{ node { ...A } } fragment A on Node { child { child { ...B } } } "
+        "fragment B on Node { child { child { child { child { child { child { depth } } } } } } }"
+    )
+    error = gql(gql_app, query)["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_DEPTH_LIMIT"
 
 
 def test_alias_limit(gql_app: Flask) -> None:
     query = "{ " + " ".join(f"a{i}: node {{ depth }}" for i in range(40)) + " }"
     errors = gql(gql_app, query)["errors"]
     assert "40 aliases found. Allowed: 30" in errors[0]["message"]
+    assert errors[0]["extensions"] == {"code": "GRAPHQL_ALIAS_LIMIT", "aliases": 40, "limit": 30}
+
+
+def test_aliases_in_fragments_count(gql_app: Flask) -> None:
+    fields = " ".join(f"a{i}: depth" for i in range(20))
+    query = "{ x: node { ...F } y: node { ...F } } fragment F on Node { " + fields + " }"
+    error = gql(gql_app, query)["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_ALIAS_LIMIT"
+    assert error["extensions"]["aliases"] == 42
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # A chain of ofType with no list: only the depth limit can stop it.
+        '{ __type(name: "Node") { ' + "ofType { " * 20 + "name" + " }" * 20 + " } }",
+        # Introspection lists nested in each other: fan-out, within the plain depth limit.
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+        '{ ...I } fragment I on Query { __type(name: "Node") { '
+        + "ofType { " * 20
+        + "name"
+        + " }" * 20
+        + " } }",
+    ],
+    ids=["of-type-chain", "nested-lists", "through-a-fragment"],
+)
+def test_depth_limits_apply_to_introspection(gql_app: Flask, query: str) -> None:
+    body = gql(gql_app, query)
+    assert body.get("data") is None
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_DEPTH_LIMIT"
+
+
+def test_the_standard_introspection_query_passes(gql_app: Flask) -> None:
+    from graphql import get_introspection_query
+
+    body = gql(gql_app, get_introspection_query(descriptions=True, input_value_deprecation=True))
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_fragments_are_measured_once(gql_app: Flask) -> None:
+    # Each fragment spreads the next twice: 2^21 fields if every spread were walked again.
+    fragments = " ".join(f"fragment F{i} on Node {{ ...F{i + 1} ...F{i + 1} }}" for i in range(21))
+    query = "{ node { ...F0 } } " + fragments + " fragment F21 on Node { depth }"
+    started = time.perf_counter()
+    error = gql(gql_app, query)["errors"][0]
+    assert time.perf_counter() - started < 5  # the repeated walk took over 30 s
+    assert error["extensions"]["code"] == "GRAPHQL_COST_LIMIT"
+    assert error["extensions"]["cost"] == 2**21 + 1
 
 
 def test_a_thousand_aliases_stop_at_parsing(gql_app: Flask) -> None:

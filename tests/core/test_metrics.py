@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -47,3 +48,9 @@ def test_latency_histogram_has_buckets(client: FlaskClient) -> None:
         and ("endpoint", "health_live") in labels
     ]
     assert len(buckets) >= 10
+
+
+def test_content_type_names_the_charset_once(client: FlaskClient) -> None:
+    content_type = client.get("/metrics").headers["Content-Type"]
+    assert content_type == CONTENT_TYPE_LATEST
+    assert content_type.count("charset") == 1

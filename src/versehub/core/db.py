@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -140,3 +141,18 @@ def insert_or_ignore(
     else:
         raise NotImplementedError(f"insert_or_ignore does not know the dialect {dialect!r}")
     session.execute(stmt)
+
+
+SUPPORTED_URLS = "sqlite:///path or postgresql://user@host/database"
+
+
+def database_url_problem(url: str, exc: Exception) -> str:
+    """Why DATABASE_URL gives no engine, in one line without the URL (it may hold a password)."""
+    scheme, found, _ = url.partition("://")
+    if not found or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return f"DATABASE_URL is not a database URL (expected {SUPPORTED_URLS})"
+    if isinstance(exc, ImportError):
+        return (
+            f"DATABASE_URL: the driver for '{scheme}' is not installed (expected {SUPPORTED_URLS})"
+        )
+    return f"DATABASE_URL: unknown database scheme '{scheme}' (expected {SUPPORTED_URLS})"

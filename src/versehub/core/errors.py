@@ -59,6 +59,9 @@ DEFAULT_MESSAGES: dict[str, str] = {
 }
 
 
+DEFAULT_RETRY_AFTER = 5  # seconds; a 503 without its own estimate gets this one
+
+
 class APIError(Exception):
     """A failure with an API.md error code; services raise it, one handler renders it."""
 
@@ -71,6 +74,7 @@ class APIError(Exception):
         details: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         status: int | None = None,
+        retry_after: int | None = None,
     ) -> None:
         if code not in ERROR_STATUS:
             raise ValueError(f"unknown error code {code!r}")
@@ -80,6 +84,12 @@ class APIError(Exception):
         self.errors = [dict(e) for e in errors or ()]
         self.details = dict(details or {})
         self.headers = dict(headers or {})
+        if retry_after is None and self.status == 503 and "Retry-After" not in self.headers:
+            # "Temporarily unavailable" always says when to come back (RFC 9110 §15.6.4).
+            retry_after = DEFAULT_RETRY_AFTER
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
+            self.details.setdefault("retry_after", retry_after)
         super().__init__(f"{code}: {self.message}")
 
     @property

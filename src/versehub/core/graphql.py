@@ -22,9 +22,7 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.flask.views import GraphQLView
@@ -33,9 +31,11 @@ from strawberry.tools import merge_types
 
 from versehub.core.auth import Principal, current_principal
 from versehub.core.errors import APIError
-from versehub.core.graphql_cost import cost_limit_rule
+from versehub.core.graphql_limits import LimitRules, limits_rule
 from versehub.core.module_access import module_access_rule
 from versehub.core.modules import Module, get_registry
+from versehub.core.outages import database_unavailable, is_connection_failure
+from versehub.core.validation import loads_json, malformed_json
 from versehub.settings import Settings
 from versehub.version import package_version
 
@@ -116,13 +116,42 @@ def root_field_owners(
     return owners
 
 
+class DatabaseOutages(SchemaExtension):
+    """Resolver errors that are database connection failures: SYS_SERVICE_UNAVAILABLE with
+    Retry-After, logged once per interval (core.outages), never masked as unexpected."""
+
+    def on_execute(self) -> Any:
+        yield
+        errors = getattr(self.execution_context.result, "errors", None) or []
+        for index, error in enumerate(errors):
+            original = error.original_error
+            if original is None or not is_connection_failure(original):
+                continue
+            unavailable = database_unavailable(original, where="graphql")
+            errors[index] = GraphQLError(
+                unavailable.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=unavailable,
+                extensions=unavailable.extensions,
+            )
+            self.execution_context.context.response.headers.update(unavailable.headers)
+
+
 def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
     """Merge the enabled modules' types into one schema with VerseHub's limits."""
     with app.app_context():
         modules = get_registry().enabled
     queries = [CoreQuery, *(m.graphql_query for m in modules if m.graphql_query)]
     mutations = [m.graphql_mutation for m in modules if m.graphql_mutation]
-    cost_rule = cost_limit_rule(settings.graphql_max_cost)
+    # Depth (introspection included), aliases and cost in one memoised walk, each with a code.
+    limits = limits_rule(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+    )
     config = StrawberryConfig(
         batching_config={"max_operations": settings.graphql_max_batch},
         disable_field_suggestions=settings.is_production,
@@ -133,10 +162,10 @@ def build_schema(app: Flask, settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
         # Token limit first: it rejects oversized documents while parsing.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        lambda: AddValidationRules([cost_rule, access_rule]),
+        lambda: LimitRules(limits),
+        lambda: AddValidationRules([access_rule]),
         LogUnexpected,
+        DatabaseOutages,  # after LogUnexpected: hooks unwind in reverse, so this converts first
         lambda: MaskErrors(should_mask_error=_unexpected, error_message="Unexpected error."),
     ]
     if settings.is_production:
@@ -155,6 +184,13 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
     def get_context(self, request: Request, response: Response) -> GraphQLContext:
         return GraphQLContext(request=request, response=response)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The body decoded with the same nesting cap as REST (VAL_MALFORMED beyond it)."""
+        try:
+            return loads_json(data)
+        except ValueError as exc:
+            raise malformed_json(exc) from exc
+
     def dispatch_request(self) -> Any:
         """Transport errors (bad JSON, too many batched operations) as GraphQL-shaped JSON.
 
@@ -164,17 +200,25 @@ class VerseHubGraphQLView(GraphQLView[GraphQLContext, None]):
         """
         try:
             current_principal()
-        except APIError as exc:
-            return _transport_error(exc.message, exc.status, exc.extensions)
-        try:
             return self.run(request=flask_request)
+        except APIError as exc:
+            return _transport_error(exc.message, exc.status, exc.extensions, exc.headers)
         except HTTPException as exc:
             return _transport_error(exc.reason, exc.status_code, {"code": "BAD_REQUEST"})
+        except Exception as exc:
+            if not is_connection_failure(exc):
+                raise
+            # The caller could not be resolved: the database is down (503, Retry-After).
+            error = database_unavailable(exc, where="graphql")
+            return _transport_error(error.message, error.status, error.extensions, error.headers)
 
 
-def _transport_error(message: str, status: int, extensions: dict[str, Any]) -> Response:
+def _transport_error(
+    message: str, status: int, extensions: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     response = jsonify({"errors": [{"message": message, "extensions": extensions}]})
     response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from versehub.core.envelope import error_envelope
 from versehub.core.errors import APIError
+from versehub.core.outages import database_unavailable, is_connection_failure, report_outage
 from versehub.core.validation import invalid
 from versehub.extensions import db
 
@@ -43,15 +44,27 @@ def _rollback() -> None:
     # A failed request must leave nothing half-written behind.
     try:
         db.session.rollback()
-    except Exception:
-        log.warning("rollback_failed", exc_info=True)
+    except Exception as exc:
+        if is_connection_failure(exc):
+            report_outage(exc, where="rollback")
+        else:
+            log.warning("rollback_failed", exc_info=True)
 
 
 def render_error(error: APIError) -> Response:
     """The envelope for API clients, an accessible error page for browsers."""
     if wants_json():
         return error_envelope(error)
-    html = render_template("error.html", error=error, request_id=g.get("request_id"))
+    request_id = g.get("request_id")
+    try:
+        html = render_template("error.html", error=error, request_id=request_id)
+    except Exception as exc:
+        if not is_connection_failure(exc):
+            raise
+        # The layout's context (who is signed in) needs the database that just failed: the
+        # same page without it, rendered with no context processors.
+        template = current_app.jinja_env.get_template("error_standalone.html")
+        html = template.render(error=error, request_id=request_id)
     response = Response(html, status=error.status, mimetype="text/html")
     response.headers.update(error.headers)
     return response
@@ -99,8 +112,13 @@ def handle_stale_data(_exc: StaleDataError) -> Response:
 
 
 def handle_unexpected(exc: Exception) -> Response:
-    """A bug: log it with the request id; the client sees only the id."""
+    """A bug: log it with the request id; the client sees only the id.
+
+    A database connection failure is not a bug: 503 with Retry-After, logged once per interval.
+    """
     _rollback()
+    if is_connection_failure(exc):
+        return render_error(database_unavailable(exc, where="request"))
     log.exception("unhandled_exception", error_type=type(exc).__name__)
     request_id = g.get("request_id")
     return render_error(

@@ -67,7 +67,8 @@ def metrics_view() -> Response:
         payload = generate_latest(registry)
     else:
         payload = generate_latest(REGISTRY)
-    return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: Flask would append a second `charset=utf-8` to a mimetype.
+    return Response(payload, content_type=CONTENT_TYPE_LATEST)
 
 
 def register_metrics(app: Flask) -> None:

@@ -18,6 +18,8 @@ from typing import Literal
 import structlog
 from flask import Flask, current_app, g, request
 
+from versehub.core.outages import is_connection_failure, report_outage
+
 log = structlog.get_logger(__name__)
 
 Contrast = Literal["normal", "high"]
@@ -82,8 +84,11 @@ def current_presentation() -> Presentation:
                 break
         else:
             result = _preview() or DEFAULT
-    except Exception:
-        log.warning("presentation_provider_failed", exc_info=True)
+    except Exception as exc:
+        if is_connection_failure(exc):
+            report_outage(exc, where="presentation")  # the page renders with the defaults
+        else:
+            log.warning("presentation_provider_failed", exc_info=True)
     g.presentation = result
     return result
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, TypeVar
 
 from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from versehub.core.errors import APIError, field_error
@@ -49,6 +51,69 @@ def invalid(exc: ValidationError) -> APIError:
     return APIError("VAL_INVALID", errors=validation_errors(exc))
 
 
+# No body VerseHub accepts nests deeper than a few levels; 64 leaves room for any GraphQL
+# variables while staying far below the recursion limit (about 1,000) that the json decoder,
+# pydantic and code walking the decoded value would hit: deeper input is refused before decoding.
+MAX_JSON_DEPTH = 64
+
+# A JSON string literal (escapes included): brackets inside strings do not nest anything.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nests arrays/objects deeper than allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON nested more than {limit} levels deep")
+        self.limit = limit
+
+
+def check_json_depth(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise JSONTooDeep when `raw` nests more than `limit` levels, without decoding it."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    # Fast path for nearly every body: too few brackets to nest that deep at all.
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS):
+        if byte in _OPENING:
+            depth += 1
+            if depth > limit:
+                raise JSONTooDeep(limit)
+        else:
+            depth -= 1
+
+
+def loads_json(raw: bytes | str) -> Any:
+    """Decode JSON with nesting capped (JSONTooDeep); ValueError for anything unparseable."""
+    check_json_depth(raw)
+    return json.loads(raw)
+
+
+class CappedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider with the nesting cap, so `request.get_json()` anywhere (extensions,
+    key functions) refuses deep bodies with a ValueError (400) instead of a RecursionError."""
+
+    sort_keys = False  # envelope keys in contract order
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        check_json_depth(s)
+        return super().loads(s, **kwargs)
+
+
+def malformed_json(exc: ValueError) -> APIError:
+    """The VAL_MALFORMED error for a body `loads_json` refused."""
+    if isinstance(exc, JSONTooDeep):
+        return APIError(
+            "VAL_MALFORMED",
+            f"Request body nests more than {exc.limit} levels deep",
+            details={"max_depth": exc.limit},
+        )
+    return APIError("VAL_MALFORMED", "Request body is not valid JSON")
+
+
 def json_body() -> Any:
     """The request's JSON body; VAL_MALFORMED for a wrong content type or unparseable JSON."""
     if not request.is_json:
@@ -59,9 +124,9 @@ def json_body() -> Any:
         )
     raw = request.get_data(cache=True)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise APIError("VAL_MALFORMED", "Request body is not valid JSON") from exc
+        return loads_json(raw)
+    except ValueError as exc:  # UnicodeDecodeError and JSONTooDeep are ValueErrors too
+        raise malformed_json(exc) from exc
 
 
 def parse_body(model: type[M]) -> M:

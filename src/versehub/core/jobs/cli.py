@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from flask.helpers import get_debug_flag
 
@@ -23,6 +23,7 @@ from versehub.core.jobs.serve import serve
 from versehub.core.jobs.spool import import_spooled, spool_folder
 from versehub.core.jobs.worker import run_worker
 from versehub.core.logging import configure_logging
+from versehub.core.schema import ensure_schema
 from versehub.extensions import db
 from versehub.settings import Settings, load_settings
 
@@ -43,13 +44,34 @@ def run_command(info: ScriptInfo, host: str, port: int, reload: bool | None) -> 
     configure_logging(level=settings.log_level, json=settings.use_json_logs)
     if reload is None:
         reload = settings.debug or get_debug_flag()
+    if settings.env == "development" and "public_base_url" not in settings.model_fields_set:
+        # Links in mails must reach this server, on the port it was really given.
+        base_create_app = info.create_app
+        overrides = {"public_base_url": _local_base_url(host, port)}
+        if base_create_app is not None:
+            info.create_app = lambda: base_create_app(overrides)
+
+    def load_app() -> Flask:
+        app = info.load_app()
+        ensure_schema(app, upgrade=settings.auto_migrate and not settings.is_production)
+        return app
+
     try:
-        code = serve(info.load_app, host=host, port=port, reload=reload)
+        code = serve(load_app, host=host, port=port, reload=reload)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
+
+
+def _local_base_url(host: str, port: int) -> str:
+    # A wildcard address is not somewhere a browser can go: the machine itself is.
+    if host in {"0.0.0.0", "", "::"}:  # noqa: S104 - reading the address, not binding to it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal in a URL
+    return f"http://{host}:{port}"
 
 
 @click.command("worker")
