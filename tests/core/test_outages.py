@@ -21,58 +21,23 @@ from structlog.testing import capture_logs
 from tests.conftest import AppFactory, base_settings, migrate_to_head
 from tests.modules.accounts.support import bearer, make_user, tokens_for
 from tests.modules.accounts.web_support import web_login
-from tests.servers import PostgresServer, free_port, missing, postgres_bindir
+from tests.servers import PostgresServer, free_port, own_postgres_server
 from versehub import create_app
 from versehub.core.outages import RETRY_AFTER, ThrottledLog
 from versehub.extensions import db
 from versehub.modules.knowledge.models import Entry
 
 
-class StoppablePostgres(PostgresServer):
-    """A PostgreSQL server a test may stop and start again (its data kept in between)."""
-
-    def halt(self) -> None:
-        """Stop the server now (fast: open connections are cut), keeping its files."""
-        done = self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"
-        )
-        assert done.returncode == 0, done.stderr
-
-    def resume(self) -> None:
-        """Start the stopped server again on the same port."""
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
-        done = self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.datadir),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "start",
-        )
-        assert done.returncode == 0, done.stderr
-
-
 @pytest.fixture(scope="module")
-def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppablePostgres]:
-    """A dedicated, migrated PostgreSQL server for this module."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        missing("PostgreSQL server binaries not found (apt-get install postgresql)")
-    assert bindir is not None
-    server = StoppablePostgres(bindir)
-    server.start()
-    try:
+def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A dedicated, migrated PostgreSQL server for this module (its tests stop and start it)."""
+    with own_postgres_server() as server:
         migrate_to_head(server.url("postgres"), tmp_path_factory.mktemp("outage-migrate"))
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-def outage_app(own_pg: StoppablePostgres, tmp_path: Path) -> Iterator[Flask]:
+def outage_app(own_pg: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
     settings = base_settings(tmp_path / "instance", own_pg.url("postgres"))
     app = create_app({**settings, "api_cache_timeout": 0})  # every read reaches the database
     yield app
@@ -83,7 +48,7 @@ def outage_app(own_pg: StoppablePostgres, tmp_path: Path) -> Iterator[Flask]:
 
 def writer(app: Flask, client: FlaskClient) -> tuple[str, dict[str, str]]:
     name = f"w{time.monotonic_ns()}"[-12:]
-    make_user(app, email=f"{name}@example.com", username=name)
+    make_user(app, email=f"{name}@example.com", username=name, verified=True)
     return name, bearer(tokens_for(client, name)["access_token"])
 
 
@@ -105,14 +70,14 @@ ENTRIES_QUERY = "{ entries(first: 5) { edges { node { id title } } } }"
 
 @pytest.mark.integration
 def test_outage_answers_503_logs_once_and_recovers(
-    outage_app: Flask, own_pg: StoppablePostgres
+    outage_app: Flask, own_pg: PostgresServer
 ) -> None:
     client = outage_app.test_client()
     name, headers = writer(outage_app, client)
     browser = outage_app.test_client()
     assert web_login(browser, name).status_code == 302
     assert client.get("/api/v1/entries").status_code == 200
-    own_pg.halt()
+    own_pg.pause()
     try:
         with capture_logs() as logs:
             for _ in range(10):
@@ -157,7 +122,7 @@ def test_outage_answers_503_logs_once_and_recovers(
 
 @pytest.mark.integration
 def test_a_failed_rollback_in_teardown_keeps_the_committed_answer(
-    outage_app: Flask, own_pg: StoppablePostgres
+    outage_app: Flask, own_pg: PostgresServer
 ) -> None:
     stopped: list[bool] = []
 
@@ -165,7 +130,7 @@ def test_a_failed_rollback_in_teardown_keeps_the_committed_answer(
     def stop_database(response: Response) -> Response:
         # The fault lands between the committed write's answer and the session's teardown.
         if response.status_code == 201 and not stopped:
-            own_pg.halt()
+            own_pg.pause()
             stopped.append(True)
         return response
 

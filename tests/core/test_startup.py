@@ -118,6 +118,15 @@ def test_run_in_production_refuses_an_unmigrated_database(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr
 
 
+def test_a_worker_refuses_an_unmigrated_database_even_in_development(tmp_path: Path) -> None:
+    # Workers never migrate: a release's schema step is `versehub db upgrade` (or versehub run).
+    env = development_env(tmp_path / "instance", sqlite_url(tmp_path))
+    done = run([VERSEHUB, "worker"], env, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert UPGRADE_LINE in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_gunicorn_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     port = free_port()
     env = production_env(tmp_path / "instance", sqlite_url(tmp_path))

@@ -91,6 +91,9 @@ def _local_base_url(host: str, port: int) -> str:
 def worker_command(info: ScriptInfo, concurrency: int | None, beat: bool) -> None:
     """Run a job worker until SIGINT/SIGTERM (the scaled-out path; any broker)."""
     app = info.load_app()
+    # A worker never migrates (that is one release step, `versehub db upgrade`): jobs run on a
+    # schema behind the code would fail one by one into dead letters, so refuse to start instead.
+    ensure_schema(app, upgrade=False)
     try:
         code = run_worker(app, concurrency=concurrency, beat=beat)
     except RuntimeError as exc:

@@ -46,10 +46,9 @@ def send_verification_mail(*, user_id: int) -> str:
     return mail.send(message, kind="verify_email", user_id=user.id, link=link)
 
 
-def verify_email(*, token: str, meta: RequestMeta) -> User:
-    """Mark the address of a valid, unused link verified; commits and publishes."""
-    user = mail_tokens.load("verify-email", token)
-    # Conditional: of two requests racing with one link, exactly one verifies.
+def _set_verified(user: User) -> bool:
+    """Mark `user`'s address verified unless it already is; commits; True when this call did."""
+    # Conditional: of two requests racing (one link used twice), exactly one verifies.
     won = db.session.execute(
         update(User)
         .where(User.id == user.id, User.email_verified_at.is_(None))
@@ -57,8 +56,18 @@ def verify_email(*, token: str, meta: RequestMeta) -> User:
         .execution_options(synchronize_session=False)
     )
     if getattr(won, "rowcount", 0) != 1:
-        raise APIError("AUTH_TOKEN_INVALID", mail_tokens.USED_MESSAGE, details={"reason": "used"})
+        db.session.rollback()
+        return False
     db.session.commit()
+    db.session.refresh(user)
+    return True
+
+
+def verify_email(*, token: str, meta: RequestMeta) -> User:
+    """Mark the address of a valid, unused link verified; commits and publishes."""
+    user = mail_tokens.load("verify-email", token)
+    if not _set_verified(user):
+        raise APIError("AUTH_TOKEN_INVALID", mail_tokens.USED_MESSAGE, details={"reason": "used"})
     events.publish_security(
         events.EMAIL_VERIFIED, meta=meta, actor_id=user.id, target=f"user:{user.id}"
     )
@@ -67,16 +76,8 @@ def verify_email(*, token: str, meta: RequestMeta) -> User:
 
 def mark_verified(*, user: User, meta: RequestMeta) -> bool:
     """Mark the address verified on an operator's word (no link); False if it already was."""
-    won = db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.email_verified_at.is_(None))
-        .values(email_verified_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(won, "rowcount", 0) != 1:
+    if not _set_verified(user):
         return False
-    db.session.commit()
-    db.session.refresh(user)
     events.publish_security(
         events.EMAIL_VERIFIED, meta=meta, actor_id=None, target=f"user:{user.id}", by="operator"
     )
