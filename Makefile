@@ -6,6 +6,8 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# The suite runs on both cores (pytest-xdist); each worker starts its own PostgreSQL and Redis.
+TEST_WORKERS ?= 2
 
 .PHONY: .venv run worker migrate test lint format typecheck check clean
 
@@ -32,7 +34,7 @@ worker: migrate
 	$(BIN)/versehub worker
 
 test: .venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: .venv
 	$(BIN)/ruff check src tests bench
