@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from tests.test_settings_support import isolated_fixture  # noqa: F401  (autouse)
 from versehub.settings import SettingsError, load_settings
-from versehub.settings_sources import instance_secrets
+from versehub.settings.sources import instance_secrets
 
 
 def plain(value: SecretStr | None) -> str:
@@ -115,6 +115,6 @@ def test_a_failed_write_stops_start_up(tmp_path: Path, monkeypatch: pytest.Monke
     def refuse(*_args: object, **_kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("versehub.settings_sources.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("versehub.settings.sources.tempfile.mkstemp", refuse)
     with pytest.raises(SettingsError, match=r"secrets.json cannot be written: Permission denied"):
         load_settings({"instance_path": tmp_path})

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from versehub.settings import Settings
-from versehub.settings_sources import setting_names
+from versehub.settings.sources import setting_names
 
 VAULT_TOKEN = "hvs.test-token-0123456789"
 

@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup
 from versehub.app import create_app
 from versehub.core.errors import StartupError
 from versehub.core.jobs.cli import register_commands as register_job_commands
+from versehub.settings.cli import register_commands as register_settings_commands
 
 
 # set_debug_flag=False: debug comes from VERSEHUB_DEBUG (settings), not FLASK_DEBUG.
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 register_job_commands(cli)
+register_settings_commands(cli)
 
 
 def main() -> None:

@@ -1,26 +1,22 @@
-"""Typed settings: defaults < .env < environment < secret files < Vault < explicit overrides.
+"""The Settings model: every setting with its type, default, limits and description.
 
-`load_settings` is the entry point: it builds `Settings` from every source, fills in generated
-secrets outside production and refuses unsafe production values. `Settings()` alone only reads.
+`Settings()` only reads its sources (see `sources`); `load_settings` in `load` fills in generated
+secrets and applies the production checks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-import annotated_types
 from pydantic import (
     AliasChoices,
     Field,
     SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -28,18 +24,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from versehub.settings_sources import (
-    GENERATED_SECRETS,
-    SecretsDirSource,
-    SettingsError,
-    VaultSource,
-    env_names,
-    generated_secrets,
-    instance_secrets,
-    settings_logger,
-)
+from versehub.settings.sources import SecretsDirSource, VaultSource
 
-__all__ = ["Environment", "Settings", "SettingsError", "load_settings"]
+__all__ = ["Environment", "Settings", "is_set"]
 
 Environment = Literal["development", "testing", "production"]
 
@@ -480,197 +467,7 @@ class Settings(BaseSettings):
         return self.log_json if self.log_json is not None else self.is_production
 
 
-def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Build the settings from every source; `overrides` (tests, scripts) win over all.
-
-    Outside production, missing secrets are generated (development keeps them in the instance
-    folder); production refuses missing or unsafe values. Raises SettingsError with a clear message.
-    """
-    try:
-        settings = Settings(**(overrides or {}))
-    except ValidationError as exc:
-        raise SettingsError(describe_validation_error(exc)) from None
-    if settings.is_production:
-        check_production(settings)
-        return settings
-    return with_derived_totp_keys(with_generated_secrets(settings))
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per invalid setting, named as the operator writes it; never the value."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else ""
-        name = env_names(Settings, field)[0] if field in Settings.model_fields else field
-        problems.append(f"{name}: {error['msg']}")
-    return "invalid settings: " + "; ".join(problems)
-
-
-def with_generated_secrets(settings: Settings) -> Settings:
-    """Fill missing secrets: kept in the instance folder in development, fresh when testing."""
-    missing = [name for name in GENERATED_SECRETS if not _is_set(getattr(settings, name))]
-    if not missing:
-        return settings
-    if settings.env == "development":
-        values = instance_secrets(settings.instance_path)
-    else:
-        values = generated_secrets()
-    return settings.model_copy(update={name: SecretStr(values[name]) for name in missing})
-
-
-def with_derived_totp_keys(settings: Settings) -> Settings:
-    """Outside production, an unset TOTP key is derived from secret_key (HKDF, own label)."""
-    # Development and tests keep working with no extra secret; changing secret_key there makes
-    # existing 2FA secrets unreadable (disable 2FA or set the keys explicitly first).
-    if _is_set(settings.totp_encryption_keys) or settings.secret_key is None:
-        return settings
-    from versehub.core.fernet_keys import derive_key
-
-    key = derive_key(settings.secret_key.get_secret_value())
-    return settings.model_copy(update={"totp_encryption_keys": SecretStr(key)})
-
-
-def _is_set(secret: SecretStr | None) -> bool:
+def is_set(secret: SecretStr | None) -> bool:
+    """Whether a secret setting has a value; blank counts as unset."""
     # An empty value (`VERSEHUB_SECRET_KEY=` left in a .env) counts as unset, not as the key "".
     return secret is not None and bool(secret.get_secret_value().strip())
-
-
-# --- production safeguards ------------------------------------------------------------------------
-MIN_SECRET_LENGTH = 32
-PLACEHOLDER_SECRETS = frozenset(
-    {"changeme", "changethis", "dev", "development", "test", "testing", "secret", "secretkey"}
-    | {"password", "default", "example", "insecure", "supersecret", "notasecret", "none", "null"}
-)
-PLACEHOLDER_MARKERS = ("changeme", "changethis", "notforproduction", "insecure", "placeholder")
-
-
-def secret_problem(name: str, value: SecretStr | None) -> str | None:
-    """Why a production secret is unsafe, or None; the message never contains the value."""
-    raw = value.get_secret_value() if value is not None else ""
-    if not raw.strip():
-        return f"{name} is not set"
-    folded = "".join(char for char in raw.lower() if char.isalnum())
-    if folded in PLACEHOLDER_SECRETS or any(marker in folded for marker in PLACEHOLDER_MARKERS):
-        return f"{name} is a known placeholder or development value"
-    if len(raw) < MIN_SECRET_LENGTH:
-        return f"{name} is shorter than {MIN_SECRET_LENGTH} characters"
-    if len(set(raw)) < 8:
-        return f"{name} has fewer than 8 distinct characters"
-    return None
-
-
-def check_production(settings: Settings) -> None:
-    """Refuse to start production with unsafe settings; list every problem at once."""
-    problems = [
-        problem
-        for name in GENERATED_SECRETS
-        if (problem := secret_problem(env_names(Settings, name)[0], getattr(settings, name)))
-    ]
-    if not _is_set(settings.totp_encryption_keys):
-        problems.append(
-            "VERSEHUB_TOTP_ENCRYPTION_KEYS is not set (generate one with `python -c 'from "
-            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
-        )
-    key, jwt_key = settings.secret_key, settings.jwt_secret_key
-    if key and jwt_key and key.get_secret_value() == jwt_key.get_secret_value():
-        problems.append("VERSEHUB_SECRET_KEY and VERSEHUB_JWT_SECRET_KEY must differ")
-    if settings.debug:
-        problems.append("VERSEHUB_DEBUG must be off (debug mode exposes internals)")
-    if problems:
-        raise SettingsError(
-            "unsafe production settings: "
-            + "; ".join(problems)
-            + ". Set secrets with `python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
-            "through the environment, VERSEHUB_SECRETS_DIR or Vault."
-        )
-    if settings.sqlalchemy_url.startswith("sqlite"):
-        # Allowed: a single-machine deployment is legitimate; several hosts need PostgreSQL.
-        settings_logger().warning(
-            "production_uses_sqlite",
-            hint="fine for one machine; set DATABASE_URL to PostgreSQL to run several hosts",
-        )
-    if not settings.redis_url:
-        # Allowed: one process is fine. Several keep separate caches and see each other's
-        # writes only after `api_cache_timeout` (and count rate limits separately).
-        settings_logger().warning(
-            "production_without_redis",
-            hint="fine for one process; with several gunicorn workers or hosts set REDIS_URL, "
-            "else cached API answers can lag behind writes made by other processes by up to "
-            "VERSEHUB_API_CACHE_TIMEOUT seconds",
-        )
-
-
-# --- the README's configuration reference ---------------------------------------------------------
-README_TABLE_START = "<!-- config-table:start -->"
-README_TABLE_END = "<!-- config-table:end -->"
-_BOUNDS = (
-    (annotated_types.Ge, "ge", "≥"),
-    (annotated_types.Gt, "gt", ">"),
-    (annotated_types.Le, "le", "≤"),
-)
-
-
-def settings_reference() -> str:
-    """The Markdown table of every setting, generated from the model (README keeps a copy)."""
-    rows = [
-        "| Setting | Environment variables | Type | Default | Description |",
-        "|---|---|---|---|---|",
-    ]
-    for field, info in Settings.model_fields.items():
-        names = ", ".join(f"`{name}`" for name in env_names(Settings, field))
-        description = (info.description or "").replace("|", "\\|")
-        rows.append(
-            f"| `{field}` | {names} | {_type_text(info)} | {_default_text(info)} | {description} |"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def _type_text(info: FieldInfo) -> str:
-    kinds = [kind for kind in _union_members(info.annotation) if kind is not NoneType]
-    words = []
-    for kind in kinds:
-        if get_origin(kind) is Literal:
-            words.append(" \\| ".join(f"`{value}`" for value in get_args(kind)))
-        elif get_origin(kind) is list:
-            words.append("comma-separated list")
-        else:
-            words.append(
-                {bool: "bool", int: "int", float: "number", str: "string", Path: "path"}.get(
-                    kind, "secret" if kind is SecretStr else str(kind)
-                )
-            )
-    for constraint in info.metadata:
-        for kind, attribute, sign in _BOUNDS:
-            if isinstance(constraint, kind):
-                words.append(f"{sign} {getattr(constraint, attribute)}")
-    return ", ".join(words)
-
-
-def _union_members(annotation: Any) -> tuple[Any, ...]:
-    if get_origin(annotation) in (Union, UnionType):
-        return get_args(annotation)
-    return (annotation,)
-
-
-def _default_text(info: FieldInfo) -> str:
-    value = info.get_default(call_default_factory=True)
-    if value is None:
-        return "unset"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    if isinstance(value, list) and not value:
-        return "empty"
-    return f"`{value}`"
-
-
-def update_readme(path: Path) -> bool:
-    """Rewrite the generated table between the README markers; True when it changed."""
-    text = path.read_text(encoding="utf-8")
-    head, found, rest = text.partition(README_TABLE_START)
-    _, found_end, tail = rest.partition(README_TABLE_END)
-    if not (found and found_end):
-        raise ValueError(f"{path} lacks the {README_TABLE_START} ... {README_TABLE_END} markers")
-    new = f"{head}{README_TABLE_START}\n{settings_reference()}{README_TABLE_END}{tail}"
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
