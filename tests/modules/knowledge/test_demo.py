@@ -40,9 +40,10 @@ def test_demo_seeds_a_realistic_hub(app: Flask) -> None:
     output = run_demo(app, "--if-empty")
 
     printed = dict(PASSWORD_LINE.findall(output))
-    assert set(printed) == {u.username for u in demo.USERS}
+    specs = demo.load_content().users
+    assert set(printed) == {u.username for u in specs}
     with app.app_context():
-        for spec in demo.USERS:
+        for spec in specs:
             user = users.get_by_login(login=spec.username)
             assert user is not None
             assert set(spec.roles) <= user.roles
@@ -97,7 +98,7 @@ def test_if_empty_leaves_a_hub_with_entries_alone(app: Flask) -> None:
 
 
 def test_every_category_colour_passes_contrast(app: Flask) -> None:
-    for spec in demo.CATEGORIES:
+    for spec in demo.load_content().categories:
         text = categories.text_colour_for(spec.colour)
         assert categories.contrast(spec.colour, text) >= categories.AA_NORMAL_TEXT
     run_demo(app)

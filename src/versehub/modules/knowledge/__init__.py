@@ -3,7 +3,7 @@
 from flask import Flask
 
 from versehub.core.modules import Module
-from versehub.modules.knowledge import cli, demo, tasks
+from versehub.modules.knowledge import cli, tasks
 from versehub.modules.knowledge.api import bp
 from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
@@ -17,7 +17,6 @@ def init_app(app: Flask) -> None:
     hourly purge job."""
     init_providers(app)
     init_cache(app)
-    demo.init_cli(app)
     cli.init_cli(app)
     celery_app = app.extensions.get("celery")
     if celery_app is not None:

@@ -1,4 +1,4 @@
-"""`versehub entries ...`: the recycle bin from the command line (operators)."""
+"""`versehub entries ...` (the recycle bin, for operators) and `versehub demo` (seed a demo hub)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,25 @@ def purge_command(entry_ids: tuple[int, ...], expired: bool) -> None:
         click.echo(f"purged {count} expired entries")
 
 
+@click.command("demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Seed only when the hub has no entries yet (for `make run`)."
+)
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Seed demo users, categories and entries (idempotent; prints new passwords once)."""
+    # Imported here, not at the top: the demo content is read only when this command runs.
+    from versehub.modules.knowledge import demo
+
+    try:
+        report = demo.seed(if_empty=if_empty)
+    except demo.DemoContentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in report.lines():
+        click.echo(line)
+
+
 def init_cli(app: Flask) -> None:
-    """Add `versehub entries` to the app's CLI."""
+    """Add `versehub entries` and `versehub demo` to the app's CLI."""
     app.cli.add_command(entries_cli)
+    app.cli.add_command(demo_command)
