@@ -544,14 +544,12 @@ def hit_counts(queries: dict[str, list[str]]) -> dict[str, int]:
 
 def backend_query(q: str) -> str:
     """The FTS5 MATCH or to_tsquery text the application sends for `q`."""
-    from versehub.extensions import db
     from versehub.modules.knowledge.service import query_syntax
+    from versehub.modules.knowledge.service.search_backends import current_search
 
     parsed = query_syntax.parse(q)
     assert parsed is not None, q
-    if db.engine.dialect.name == "sqlite":
-        return query_syntax.to_fts5(parsed)
-    return query_syntax.to_tsquery(parsed)
+    return current_search().backend_query(parsed)
 
 
 def page_statements(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:

@@ -49,7 +49,7 @@ def test_search_structures_exist_and_go_with_downgrade(app: Flask) -> None:
 
 
 def test_module_health_reports_search_backend(app: Flask) -> None:
-    from versehub.modules.knowledge.service.search import health
+    from versehub.modules.knowledge.service.search_backends import health
 
     with app.app_context():
         result = health()

@@ -8,13 +8,14 @@ from versehub.modules.knowledge.api import bp
 from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
 from versehub.modules.knowledge.graphql.schema import KnowledgeMutation, KnowledgeQuery
-from versehub.modules.knowledge.service.search import health
+from versehub.modules.knowledge.service.search_backends import health, init_search
 
 
 def init_app(app: Flask) -> None:
-    """Prepare the registries other modules add to (sign-video providers, cache variants) and
-    the API response cache; add `versehub demo`, `versehub entries` and the recycle bin's
-    hourly purge job."""
+    """Choose the search backend for the app's database, prepare the registries other modules
+    add to (sign-video providers, cache variants) and the API response cache; add `versehub
+    demo`, `versehub entries` and the recycle bin's hourly purge job."""
+    init_search(app)
     init_providers(app)
     init_cache(app)
     cli.init_cli(app)

@@ -1,4 +1,5 @@
-"""Listing and full-text search of entries: one API, SQLite FTS5 or PostgreSQL tsvector below.
+"""Listing and full-text search of entries: one API, SQLite FTS5 or PostgreSQL tsvector below
+(`search_backends`: the app's backend is chosen once, when the module initialises).
 
 The query text is parsed once (`query_syntax`: words, "phrases", `or`, `-exclusions`) and written
 out for the backend with every word quoted, so no user text becomes FTS5 or tsquery syntax and
@@ -14,53 +15,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    cast,
-    false,
-    func,
-    literal_column,
-    null,
-    or_,
-    select,
-    table,
-    text,
-)
-from sqlalchemy import column as sql_column
-from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy import ColumnElement, Select, and_, false, func, null, or_, select
 from sqlalchemy.orm import defer, joinedload, lazyload, load_only
 from sqlalchemy.orm.interfaces import ORMOption
-from sqlalchemy.sql.expression import ColumnClause, FromClause, Subquery
+from sqlalchemy.sql.expression import Subquery
 
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError
-from versehub.core.modules import Health
 from versehub.core.text import nfc
 from versehub.extensions import db
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service.users import username_key
-from versehub.modules.knowledge.models import FTS_TABLE, SEARCH_VECTOR, Category, Entry, Tag
+from versehub.modules.knowledge.models import Category, Entry, Tag
 from versehub.modules.knowledge.schemas import EntryPage, EntrySummary, ListQuery, Sort
 from versehub.modules.knowledge.service import cursors, permissions, query_syntax
 from versehub.modules.knowledge.service import tags as tag_service
 from versehub.modules.knowledge.service.rendering import highlight
+from versehub.modules.knowledge.service.search_backends import (
+    BM25_WEIGHTS,
+    START,
+    STOP,
+    Match,
+    current_search,
+)
 
-START, STOP = "\ue000", "\ue001"
+__all__ = ["BM25_WEIGHTS", "RANK_CANDIDATES", "fetch", "list_", "search"]
+
 MAX_QUERY_CHARS = 500
 # Relevance order ranks at most this many matches: the newest the viewer may read that pass the
 # filters. Ranking every match of a common word (half of a 1M-entry hub) took seconds; at 1M its
 # page costs ~21 ms (SQLite) / ~25 ms (PostgreSQL) with 1,000 candidates, ~26 / ~38 ms with
 # 2,000 and ~36 / ~86 ms with 5,000 (bench/RESULTS.md, "Search over 1,000,000 entries").
 RANK_CANDIDATES = 1000
-# FTS5 column weights: title, summary, content, plain_language, tags_text.
-BM25_WEIGHTS = (10.0, 4.0, 1.0, 1.0, 6.0)
-PG_CONFIG: ColumnClause[Any] = literal_column("'english'::regconfig")
-PG_HEADLINE_OPTIONS = (
-    f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=10, MaxFragments=2, "
-    'FragmentDelimiter=" … "'
-)
 
 
 def clean_query(q: str | None) -> str:
@@ -70,54 +56,6 @@ def clean_query(q: str | None) -> str:
         return ""
     text = nfc(q.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8"))
     return text[:MAX_QUERY_CHARS].strip()
-
-
-@dataclass(frozen=True)
-class _Match:
-    """One backend's full-text pieces for a query."""
-
-    table: FromClause  # where score and highlight can be computed (FTS5's need its MATCH)
-    source: FromClause  # `table` joined to entries (or entries itself)
-    id: ColumnElement[int]  # the entry id in `table`
-    condition: ColumnElement[bool]  # the full-text match
-    context: ColumnElement[bool] | None  # what score and highlight need (FTS5: its MATCH)
-    score: ColumnElement[float]  # relevance, higher is better
-    highlight: ColumnElement[str]  # matched text between the START/STOP sentinels
-    rechecked: bool = False  # the index only narrows the matches down (PostgreSQL phrases)
-
-
-def _sqlite_match(parsed: query_syntax.Query) -> _Match:
-    match = query_syntax.to_fts5(parsed)
-    fts = table(FTS_TABLE, sql_column("rowid"))
-    ref: ColumnClause[Any] = literal_column(FTS_TABLE)
-    return _Match(
-        table=fts,
-        source=fts.join(Entry, Entry.id == fts.c.rowid),
-        id=fts.c.rowid,
-        condition=ref.op("MATCH")(match),
-        context=ref.op("MATCH")(match),
-        score=-func.bm25(ref, *BM25_WEIGHTS),
-        highlight=func.snippet(ref, -1, START, STOP, "…", 24),
-    )
-
-
-def _postgres_match(parsed: query_syntax.Query) -> _Match:
-    vector: ColumnClause[Any] = literal_column(f"entries.{SEARCH_VECTOR}")
-    tsquery = func.to_tsquery(PG_CONFIG, query_syntax.to_tsquery(parsed))
-    text = func.concat_ws(" ", Entry.title, Entry.summary, Entry.content, Entry.plain_language)
-    entries = Entry.__table__
-    return _Match(
-        table=entries,
-        source=entries,
-        id=Entry.id.expression,
-        condition=vector.op("@@")(tsquery),
-        context=None,
-        # real widened to double: a float4 read back as text is not the value the database
-        # compares with, and a cursor holding it would repeat its page forever.
-        score=cast(func.ts_rank_cd(vector, tsquery), DOUBLE_PRECISION),
-        highlight=func.ts_headline(PG_CONFIG, text, tsquery, PG_HEADLINE_OPTIONS),
-        rechecked=parsed.requires_phrase,
-    )
 
 
 def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
@@ -168,7 +106,7 @@ def _after(
 
 
 def _relevance_page(
-    match: _Match, where: list[ColumnElement[bool]], query: ListQuery, cursor: cursors.Cursor | None
+    match: Match, where: list[ColumnElement[bool]], query: ListQuery, cursor: cursors.Cursor | None
 ) -> Subquery:
     """(id, score) of one page, ranked among the newest RANK_CANDIDATES readable matches.
 
@@ -189,16 +127,7 @@ def _relevance_page(
         .order_by((match.id + 0).desc() if match.rechecked else match.id.desc())
         .limit(RANK_CANDIDATES)
     )
-    score: ColumnElement[Any]
-    if db.engine.dialect.name == "sqlite":  # bm25() must run in the query that does the MATCH
-        hits = newest.add_columns(match.score.label("score")).subquery("hits")
-        score = hits.c.score
-        ranked = select(hits.c.id, score)
-    else:  # ranked after the LIMIT: ts_rank_cd reads the candidates' vectors only
-        hits = newest.subquery("hits")
-        score = match.score
-        joined = hits.join(Entry.__table__, Entry.id == hits.c.id)
-        ranked = select(hits.c.id, score.label("score")).select_from(joined)
+    ranked, score, hits = current_search().score_candidates(newest, match)
     if cursor is not None:
         ranked = ranked.where(_after(score, hits.c.id, True, cursor))
     ranked = ranked.order_by(score.desc(), hits.c.id.desc()).limit(query.per_page + 1)
@@ -207,7 +136,7 @@ def _relevance_page(
     return ranked.subquery("page")
 
 
-def _details(match: _Match, ids: list[int], *, scored: bool) -> dict[int, tuple[Any, str]]:
+def _details(match: Match, ids: list[int], *, scored: bool) -> dict[int, tuple[Any, str]]:
     """Score (unless `scored` already) and safe-HTML highlight of the page's rows only."""
     where: list[ColumnElement[bool]] = [match.id.in_(ids)]
     if match.context is not None:
@@ -261,12 +190,12 @@ def fetch(
         sort = "newest"
     cursor = cursors.decode(query.cursor, sort=sort) if query.cursor else None
     where = [permissions.visible_clause(viewer), *_filters(query)]
-    match: _Match | None = None
+    match: Match | None = None
     if q:
         parsed = query_syntax.parse(q)
         if parsed is None:  # nothing searchable in the text (punctuation, exclusions only)
             return HitPage(hits=[], sort=sort, has_more=False)
-        match = (_sqlite_match if db.engine.dialect.name == "sqlite" else _postgres_match)(parsed)
+        match = current_search().match(parsed)
         where.append(match.condition)
     stmt: Select[Any]
     if match is not None and sort == "relevance":
@@ -344,16 +273,3 @@ def _summary(hit: Hit) -> EntrySummary:
     summary = EntrySummary.model_validate(hit.entry)
     summary.score, summary.highlight = hit.score, hit.highlight
     return summary
-
-
-def health() -> Health:
-    """Whether this backend's search structure (FTS5 table or tsvector column) is in place."""
-    sqlite = db.engine.dialect.name == "sqlite"
-    probe = (
-        "SELECT rowid FROM entries_fts LIMIT 0"
-        if sqlite
-        else "SELECT search_vector FROM entries LIMIT 0"
-    )
-    with db.engine.connect() as conn:
-        conn.execute(text(probe))  # raises (→ "fail") when the migration has not run
-    return Health("ok", {"search": "fts5" if sqlite else "tsvector"})
