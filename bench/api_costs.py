@@ -58,8 +58,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script: set-up, then one line 
 
     from versehub import create_app
     from versehub.extensions import db
+    from versehub.modules.accounts.api.resolvers import bearer_principal
     from versehub.modules.accounts.models import User
-    from versehub.modules.accounts.resolvers import bearer_principal
     from versehub.modules.knowledge import demo
     from versehub.modules.knowledge.models import Entry
     from versehub.modules.knowledge.schemas import EntrySummary, ListQuery

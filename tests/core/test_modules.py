@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+import versehub.modules
 from tests.conftest import AppFactory
-from versehub.core.modules import Health, Module, ModuleLoadError, resolve
+from versehub.core.modules import (
+    MODULE_EXTRAS,
+    MODULE_LAYERS,
+    Health,
+    Module,
+    ModuleLoadError,
+    resolve,
+)
 
 _counter = itertools.count()
 
@@ -229,3 +237,54 @@ def test_a_restricted_module_must_be_deniable() -> None:
     closed = Module(name="vault", restricted=True, deniable=False)
     with pytest.raises(ModuleLoadError, match="restricted module must be deniable: vault"):
         resolve([closed])
+
+
+def outside_shape(folder: Path) -> list[str]:
+    """The entries of a module folder that the module contract does not allow."""
+    allowed_files = {"__init__.py", *(f"{layer}.py" for layer in MODULE_LAYERS)}
+    allowed_dirs = {*MODULE_LAYERS, *MODULE_EXTRAS, "templates"}
+    wrong: list[str] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name == "__pycache__":
+            continue
+        if entry.is_dir() and entry.name in allowed_dirs:
+            if entry.name in MODULE_LAYERS and not (entry / "__init__.py").is_file():
+                wrong.append(f"{entry.name}/ (a layer package needs __init__.py)")
+            elif entry.name == "templates":
+                # Templates are namespaced by the module, so two modules never shadow each other.
+                wrong += [
+                    f"templates/{inner.name}"
+                    for inner in sorted(entry.iterdir())
+                    if inner.name != folder.name
+                ]
+            continue
+        if entry.is_file() and entry.name in allowed_files:
+            continue
+        wrong.append(entry.name + ("/" if entry.is_dir() else ""))
+    return wrong
+
+
+def test_every_module_has_the_standard_shape() -> None:
+    root = Path(versehub.modules.__file__).parent
+    folders = [entry for entry in sorted(root.iterdir()) if (entry / "__init__.py").is_file()]
+    assert {folder.name for folder in folders} >= {"accounts", "knowledge", "system"}
+    wrong = {folder.name: outside_shape(folder) for folder in folders}
+    assert {name: entries for name, entries in wrong.items() if entries} == {}
+
+
+def test_the_shape_check_names_what_does_not_fit(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    for name in ("__init__.py", "models.py", "service/__init__.py", "templates/notes/a.html"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("")
+    assert outside_shape(folder) == []
+    for name in ("helpers.py", "schemas_api.py", "api/x.py", "templates/other/b.html", "misc/x"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("")
+    assert outside_shape(folder) == [
+        "api/ (a layer package needs __init__.py)",
+        "helpers.py",
+        "misc/",
+        "schemas_api.py",
+        "templates/other",
+    ]

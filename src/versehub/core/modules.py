@@ -24,6 +24,25 @@ BUILTIN_PACKAGE = "versehub.modules"
 
 HealthStatus = Literal["ok", "degraded", "fail"]
 
+# The one shape of a module's folder (README, "Module contract"), each part present only when
+# needed: these layers, each one `<name>.py` or, when one file would be too big, a `<name>/`
+# package; plus `__init__.py` (the declaration) and `templates/<module>/`.
+MODULE_LAYERS: tuple[str, ...] = (
+    "models",
+    "schemas",
+    "service",
+    "api",
+    "web",
+    "graphql",
+    "tasks",
+    "events",
+    "cli",
+)
+# Folders allowed beyond the shape, each with why it is none of the layers above.
+MODULE_EXTRAS: Mapping[str, str] = {
+    "demo": "data files `versehub demo` seeds (YAML, Markdown) and the code that loads them",
+}
+
 
 @dataclass(frozen=True)
 class Health:

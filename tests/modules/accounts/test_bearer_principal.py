@@ -16,8 +16,8 @@ from versehub.core.auth import Principal
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError
 from versehub.extensions import cache, db
+from versehub.modules.accounts.api.resolvers import bearer_principal
 from versehub.modules.accounts.models import RevokedToken, User, UserModuleAccess
-from versehub.modules.accounts.resolvers import bearer_principal
 from versehub.modules.accounts.service import revocation
 
 ME = "/api/v1/auth/me"

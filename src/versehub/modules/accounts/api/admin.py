@@ -29,7 +29,7 @@ from versehub.modules.accounts.schemas import (
     UsersQuery,
     UserStatusUpdate,
 )
-from versehub.modules.accounts.schemas_api import (
+from versehub.modules.accounts.schemas.api import (
     AuditList,
     UserData,
     UserList,

@@ -35,7 +35,7 @@ from versehub.modules.accounts.schemas import (
     UserCreate,
     UserPublic,
 )
-from versehub.modules.accounts.schemas_api import LoggedOut, UserData
+from versehub.modules.accounts.schemas.api import LoggedOut, UserData
 from versehub.modules.accounts.service import sessions, users
 
 P = ParamSpec("P")

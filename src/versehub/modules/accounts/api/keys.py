@@ -25,7 +25,7 @@ from versehub.modules.accounts.schemas import (
     ApiKeyPublic,
     ApiKeysQuery,
 )
-from versehub.modules.accounts.schemas_api import (
+from versehub.modules.accounts.schemas.api import (
     ApiKeyCreatedData,
     ApiKeyData,
     ApiKeyList,

@@ -24,7 +24,7 @@ from versehub.modules.accounts.schemas import (
     PasswordResetRequest,
     VerifyEmailRequest,
 )
-from versehub.modules.accounts.schemas_api import (
+from versehub.modules.accounts.schemas.api import (
     PasswordResetDone,
     ResetRequested,
     UserData,

@@ -24,7 +24,7 @@ from versehub.modules.accounts.api.blueprint import (
     request_meta,
     validated,
 )
-from versehub.modules.accounts.schemas_twofactor import (
+from versehub.modules.accounts.schemas.twofactor import (
     RecoveryCodes,
     TwoFactorCode,
     TwoFactorConfirm,

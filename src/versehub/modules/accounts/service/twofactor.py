@@ -20,7 +20,7 @@ from versehub.core.fernet_keys import multi_fernet
 from versehub.extensions import db
 from versehub.modules.accounts import events
 from versehub.modules.accounts.models import RecoveryCode, User
-from versehub.modules.accounts.schemas_twofactor import TwoFactorSetup, TwoFactorStatus
+from versehub.modules.accounts.schemas.twofactor import TwoFactorSetup, TwoFactorStatus
 from versehub.modules.accounts.service import lockout, otp_codes, passwords
 from versehub.modules.accounts.service.meta import RequestMeta
 

@@ -24,8 +24,8 @@ from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
 from versehub.core.validation import invalid
 from versehub.modules.accounts.api.blueprint import validated as validated_request
-from versehub.modules.knowledge.api.models import EntryData
 from versehub.modules.knowledge.models import Entry
+from versehub.modules.knowledge.schemas.api import EntryData
 from versehub.modules.knowledge.service import entries, versions
 
 P = ParamSpec("P")

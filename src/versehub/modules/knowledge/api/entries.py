@@ -38,7 +38,14 @@ from versehub.modules.knowledge.api.common import (
     validated,
     write_access,
 )
-from versehub.modules.knowledge.api.models import (
+from versehub.modules.knowledge.schemas import (
+    EntryCreate,
+    EntryTransition,
+    EntryUpdate,
+    RevisionPublic,
+    VersionBody,
+)
+from versehub.modules.knowledge.schemas.api import (
     EntryEnvelope,
     EntryPath,
     EntryReadQuery,
@@ -47,13 +54,6 @@ from versehub.modules.knowledge.api.models import (
     RevisionData,
     RevisionList,
     RevisionPath,
-)
-from versehub.modules.knowledge.schemas import (
-    EntryCreate,
-    EntryTransition,
-    EntryUpdate,
-    RevisionPublic,
-    VersionBody,
 )
 from versehub.modules.knowledge.service import entries, revisions, versions
 

@@ -31,12 +31,6 @@ from versehub.modules.knowledge.api.common import (
     validated,
     write_access,
 )
-from versehub.modules.knowledge.api.models import (
-    CategoryData,
-    CategoryList,
-    EntryList,
-    TagList,
-)
 from versehub.modules.knowledge.schemas import (
     CategoryCreate,
     CategoryPublic,
@@ -44,6 +38,12 @@ from versehub.modules.knowledge.schemas import (
     ListQuery,
     SearchQuery,
     TagPublic,
+)
+from versehub.modules.knowledge.schemas.api import (
+    CategoryData,
+    CategoryList,
+    EntryList,
+    TagList,
 )
 from versehub.modules.knowledge.service import categories, search
 from versehub.modules.knowledge.service import tags as tag_service

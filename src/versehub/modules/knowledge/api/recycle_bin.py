@@ -25,9 +25,9 @@ from versehub.modules.knowledge.api.common import (
     validated,
     write_access,
 )
-from versehub.modules.knowledge.api.models import BinList, EntryEnvelope, EntryPath, IfMatchHeader
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import BinItem, BinQuery, VersionBody
+from versehub.modules.knowledge.schemas.api import BinList, EntryEnvelope, EntryPath, IfMatchHeader
 from versehub.modules.knowledge.service import recycle_bin
 
 TAGS = [ENTRIES_TAG]

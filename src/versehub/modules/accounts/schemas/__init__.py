@@ -1,4 +1,7 @@
-"""Wire shapes of the accounts module: one schema per request or response shape."""
+"""Wire shapes of the accounts module: one schema per request or response shape.
+
+The REST API's path and answer models are in `schemas.api`, two-factor's in `schemas.twofactor`.
+"""
 
 from __future__ import annotations
 

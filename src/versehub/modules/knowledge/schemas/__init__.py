@@ -1,4 +1,7 @@
-"""Wire shapes of the knowledge module (inputs forbid unknown fields; outputs read ORM rows)."""
+"""Wire shapes of the knowledge module (inputs forbid unknown fields; outputs read ORM rows).
+
+The REST API's path, header and answer models are in `schemas.api`.
+"""
 
 from __future__ import annotations
 
