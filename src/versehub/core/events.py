@@ -25,7 +25,8 @@ STANDARD_EVENTS: frozenset[str] = frozenset(
         "entry.updated",
         "entry.published",
         "entry.deleted",
-        # The review workflow's ways back and the recycle bin (issue 11).
+        # Ways back out of review, and the recycle bin: each has its own name so a subscriber
+        # (notifications, the feed) can tell an author why their entry moved.
         "entry.withdrawn",
         "entry.sent_back",
         "entry.archived",

@@ -1,7 +1,8 @@
 """Request resolvers for core.auth: bearer access tokens, then `X-API-Key`.
 
-Order of the chain: session cookie (added by the web-session work, registered before these),
-then bearer token, then API key; the first resolver that recognises the request wins.
+Order of the chain: session cookie (`web/session.py`, registered before these: a browser sends
+it with every request), then bearer token, then API key; the first resolver that recognises the
+request wins.
 """
 
 from __future__ import annotations
