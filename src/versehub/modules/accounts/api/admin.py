@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
+from versehub.core.api import validated
 from versehub.core.auth import Principal, require_principal, require_role, require_scope
 from versehub.core.envelope import list_envelope
 from versehub.core.modules import get_registry
@@ -18,7 +19,6 @@ from versehub.modules.accounts.api.blueprint import (
     bp,
     request_meta,
     user_envelope,
-    validated,
 )
 from versehub.modules.accounts.schemas import (
     AuditEventPublic,

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Response, current_app, request
 
+from versehub.core.api import validated
 from versehub.core.auth import login_required, require_principal
 from versehub.core.envelope import add_warning, envelope
 from versehub.core.errors import APIError
@@ -24,7 +25,6 @@ from versehub.modules.accounts.api.blueprint import (
     person_required,
     request_meta,
     user_envelope,
-    validated,
 )
 from versehub.modules.accounts.schemas import (
     LoginRequest,

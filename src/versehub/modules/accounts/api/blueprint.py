@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, get_type_hints
+from typing import ParamSpec, TypeVar
 
 from flask import Response, g, request
 from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
-from pydantic import BaseModel, ValidationError
 
 from versehub.core.auth import Principal, require_principal
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
-from versehub.core.validation import invalid, parse_body, parse_query
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.schemas import UserPublic
 from versehub.modules.accounts.service.meta import RequestMeta
@@ -73,48 +71,6 @@ def person_required(view: Callable[P, R]) -> Callable[P, R]:
         person()
         return view(*args, **kwargs)
 
-    return wrapper
-
-
-def body_required(model: type[BaseModel]) -> bool:
-    """False for a body model that documents itself as optional (`openapi_extra.required`)."""
-    extra: dict[str, Any] = model.model_config.get("openapi_extra", {})  # type: ignore[assignment]
-    return bool(extra.get("required", True))
-
-
-def validated(view: Callable[P, R]) -> Callable[P, R]:
-    """Validate the view's `path`, `query` and `body` parameters right before it runs.
-
-    flask-openapi3 documents the models from the annotations, but would validate them before
-    every other decorator; marking the view `__delay_validate_request__` leaves validation to
-    this innermost decorator, so rate limits and guards still run first (an anonymous caller
-    gets AUTH_REQUIRED, not a validation error) and bodies and queries are read exactly as
-    `parse_body` / `parse_query` read them (VAL_MALFORMED for a missing or non-JSON body,
-    repeated query keys as lists).
-    """
-    hints = get_type_hints(view)
-    path_model: type[BaseModel] | None = hints.get("path")
-    query_model: type[BaseModel] | None = hints.get("query")
-    body_model: type[BaseModel] | None = hints.get("body")
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if path_model is not None:
-            values = {name: kwargs.pop(name) for name in path_model.model_fields if name in kwargs}
-            try:
-                kwargs["path"] = path_model.model_validate(values)
-            except ValidationError as exc:
-                raise invalid(exc) from exc
-        if query_model is not None:
-            kwargs["query"] = parse_query(query_model)
-        if body_model is not None:
-            if body_required(body_model) or request.content_length:
-                kwargs["body"] = parse_body(body_model)
-            else:
-                kwargs["body"] = body_model()
-        return view(*args, **kwargs)
-
-    wrapper.__delay_validate_request__ = True  # type: ignore[attr-defined]
     return wrapper
 
 

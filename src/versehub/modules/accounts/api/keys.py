@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
+from versehub.core.api import validated
 from versehub.core.auth import login_required, require_verified_email
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope, ErrorEnvelope
@@ -17,7 +18,6 @@ from versehub.modules.accounts.api.blueprint import (
     person,
     person_required,
     request_meta,
-    validated,
 )
 from versehub.modules.accounts.schemas import (
     ApiKeyCreate,

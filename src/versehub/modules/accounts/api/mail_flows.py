@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from versehub.core.api import validated
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope
 from versehub.core.limits import auth_limit, limit
@@ -17,7 +18,6 @@ from versehub.modules.accounts.api.blueprint import (
     person,
     request_meta,
     user_envelope,
-    validated,
 )
 from versehub.modules.accounts.schemas import (
     PasswordResetConfirm,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
+from versehub.core.api import validated
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope
 from versehub.core.limits import auth_limit
@@ -22,7 +23,6 @@ from versehub.modules.accounts.api.blueprint import (
     person,
     person_required,
     request_meta,
-    validated,
 )
 from versehub.modules.accounts.schemas.twofactor import (
     RecoveryCodes,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, get_type_hints
+from typing import Any, ParamSpec, TypeVar
 
-from flask import Response, request
+from flask import Response
 from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
-from pydantic import BaseModel, ValidationError
 from werkzeug.http import parse_etags
 
 from versehub.core.auth import (
@@ -22,8 +21,6 @@ from versehub.core.auth import (
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
-from versehub.core.validation import invalid
-from versehub.modules.accounts.api.blueprint import validated as validated_request
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas.api import EntryData
 from versehub.modules.knowledge.service import entries, versions
@@ -74,25 +71,6 @@ def signed_in_read(view: Callable[P, R]) -> Callable[P, R]:
 def write_access(view: Callable[P, R]) -> Callable[P, R]:
     """Guard: a signed-in caller (an API key needs `entries:write`) with a verified email."""
     return require_scope(WRITE_SCOPE)(require_verified_email(view))
-
-
-def validated(view: Callable[P, R]) -> Callable[P, R]:
-    """Accounts' `validated` (path, query, body after the guards), plus a `header` model."""
-    header_model: type[BaseModel] | None = get_type_hints(view).get("header")
-    inner = validated_request(view)
-    if header_model is None:
-        return inner
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            kwargs["header"] = header_model.model_validate(dict(request.headers))
-        except ValidationError as exc:
-            raise invalid(exc) from exc
-        return inner(*args, **kwargs)
-
-    wrapper.__delay_validate_request__ = True  # type: ignore[attr-defined]
-    return wrapper
 
 
 def etag_of(entry: Entry, data: Mapping[str, Any] | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Response
 
+from versehub.core.api import validated
 from versehub.core.auth import current_principal
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope
@@ -35,7 +36,6 @@ from versehub.modules.knowledge.api.common import (
     not_modified,
     read_access,
     signed_in_read,
-    validated,
     write_access,
 )
 from versehub.modules.knowledge.schemas import (

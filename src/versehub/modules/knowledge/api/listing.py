@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from versehub.core.api import validated
 from versehub.core.auth import current_principal, require_role
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope
@@ -28,7 +29,6 @@ from versehub.modules.knowledge.api.common import (
     TAXONOMY_TAG,
     bp,
     read_access,
-    validated,
     write_access,
 )
 from versehub.modules.knowledge.schemas import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from versehub.core.api import validated
 from versehub.core.auth import current_principal
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.openapi import Envelope
@@ -22,7 +23,6 @@ from versehub.modules.knowledge.api.common import (
     entry_response,
     expected_version,
     signed_in_read,
-    validated,
     write_access,
 )
 from versehub.modules.knowledge.models import Entry
