@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from versehub.core.auth import init_auth
 from versehub.core.breakers import init_breakers
 from versehub.core.csrf import init_csrf
 from versehub.core.db import configure_engine, database_url_problem, engine_options
@@ -60,6 +61,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     init_csrf(app)
     init_presentation(app)
+    init_auth(app)  # the caller, resolved once, before limits count it
     init_limits(app, settings)
     register_health(app)
     register_schema_check(app)

@@ -146,3 +146,67 @@ def test_resolver_position_sets_precedence(make_app: AppFactory) -> None:
         return envelope({"user_id": principal.user_id})
 
     assert app.test_client().get("/api/v1/who").get_json()["data"] == {"user_id": 2}
+
+
+@pytest.mark.parametrize("limits", [False, True], ids=["limits-off", "limits-on"])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("any", 401), ("editors", 401), ("/api/v1/nowhere", 404), ("/health/live", 200)],
+)
+def test_bad_credentials_are_resolved_once_and_refused_only_where_asked(
+    make_app: AppFactory, limits: bool, path: str, status: int
+) -> None:
+    app = make_app(rate_limits_enabled=limits, rate_limit_default="100/minute")
+    calls: list[str] = []
+
+    def resolver() -> Principal | None:
+        calls.append(request.path)
+        raise APIError("AUTH_TOKEN_INVALID")
+
+    register_resolver(app, resolver, position=0)
+    bp = Blueprint("asked", __name__, url_prefix="/api/v1/asked")
+    bp.get("/any")(login_required(lambda: envelope({"ok": True})))
+    bp.get("/editors", endpoint="editors")(require_role("editor")(lambda: envelope({})))
+    app.register_blueprint(bp)
+    url = path if path.startswith("/") else f"/api/v1/asked/{path}"
+    response = app.test_client().get(url)
+    assert response.status_code == status
+    if status == 401:
+        assert response.get_json()["error"]["code"] == "AUTH_TOKEN_INVALID"
+    assert calls == [url]
+
+
+def test_the_caller_is_resolved_before_rate_limits(make_app: AppFactory) -> None:
+    from versehub.core.auth import resolve_caller
+    from versehub.core.limits import current_limits
+    from versehub.core.limits.extension import _prepare_endpoint, _refuse_banned
+
+    app = make_app(rate_limits_enabled=True)
+    with app.app_context():
+        limiter_check = current_limits().limiter._check_request_limit
+    hooks = app.before_request_funcs[None]
+    order = [hooks.index(hook) for hook in (resolve_caller, _refuse_banned, limiter_check)]
+    assert order == sorted(order)
+    assert hooks.index(resolve_caller) < hooks.index(_prepare_endpoint)
+    assert hooks.count(resolve_caller) == 1
+
+
+def test_limits_refuse_to_start_before_the_caller_step(make_app: AppFactory) -> None:
+    from versehub.core.errors import StartupError
+    from versehub.core.limits import init_limits
+
+    settings = make_app().extensions["versehub.settings"]
+    with pytest.raises(StartupError, match="init_auth"):
+        init_limits(Flask(__name__), settings)
+
+
+def test_outside_a_dispatch_the_first_ask_resolves_and_a_preflight_never_does(
+    guarded: Flask,
+) -> None:
+    calls = guarded.extensions["test.resolver_calls"]
+    with guarded.test_request_context("/api/v1/guarded/any", headers={"X-Test-As": "member"}):
+        assert current_principal() == PEOPLE["member"]
+        assert current_principal() == PEOPLE["member"]
+    assert calls == ["/api/v1/guarded/any"]
+    guarded.test_client().options("/api/v1/guarded/any", headers={"X-Test-As": "member"})
+    assert calls == ["/api/v1/guarded/any"]

@@ -2,16 +2,20 @@
 
 Core does not know how people log in: modules (accounts) register resolvers, tried in order
 (session cookie, then bearer token, then API key). The first that recognises the request wins.
+`init_auth` registers the one step that runs them (`resolve_caller`), before rate limits: it
+keeps the principal, or the refusal of bad credentials, in `g`; everything after it (limits,
+module access, guards, routes, GraphQL) reads that result and never resolves again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
-from typing import Literal, ParamSpec, TypeVar
+from typing import Final, Literal, ParamSpec, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from versehub.core.errors import APIError
 from versehub.core.modules import get_registry
@@ -20,6 +24,20 @@ from versehub.settings import Settings
 PrincipalKind = Literal["user", "api_key"]
 P = ParamSpec("P")
 R = TypeVar("R")
+
+RESOLVERS_KEY: Final = "versehub.auth_resolvers"
+# The attribute of `g` holding this request's Caller.
+CALLER_ATTR: Final = "versehub_caller"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """The access token a person called with: what logging out revokes."""
+
+    jti: str
+    # The login it belongs to (refreshes keep the family; logging out revokes all of it).
+    family_id: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -36,8 +54,10 @@ class Principal:
     modules_granted: frozenset[str] = frozenset()
     modules_denied: frozenset[str] = frozenset()
     email_verified: bool = True
-    token_jti: str | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
+    # Set when a person called with an access token (None: web session or API key).
+    token: AccessToken | None = None
+    # Signed in to the web pages with the session cookie.
+    web_session: bool = False
 
     @property
     def rate_limit_key(self) -> str:
@@ -58,24 +78,67 @@ class Principal:
 Resolver = Callable[[], Principal | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What resolving this request's credentials found: a principal (or anonymous), or a refusal."""
+
+    principal: Principal | None = None
+    # Bad credentials (APIError), or a lookup that failed (the database is down): raised where
+    # the caller is asked for, in that place's own shape (an envelope, a GraphQL error); a route
+    # that never asks (a health probe) answers as it would without credentials.
+    error: Exception | None = None
+
+
+ANONYMOUS: Final = Caller()
+
+
 def register_resolver(app: Flask, resolver: Resolver, *, position: int | None = None) -> None:
     """Add a way to recognise callers (at `position`, else last); bad credentials raise APIError."""
-    resolvers: list[Resolver] = app.extensions.setdefault("versehub.auth_resolvers", [])
+    resolvers: list[Resolver] = app.extensions.setdefault(RESOLVERS_KEY, [])
     resolvers.insert(len(resolvers) if position is None else position, resolver)
 
 
-def current_principal() -> Principal | None:
-    """The caller, resolved on first use and kept in `g` for the rest of the request."""
-    if "principal_resolved" not in g:
-        g.principal = None
-        g.principal_resolved = True
-        for resolver in current_app.extensions.get("versehub.auth_resolvers", []):
+def _run_resolvers() -> Caller:
+    for resolver in current_app.extensions.get(RESOLVERS_KEY, ()):
+        try:
             found = resolver()
-            if found is not None:
-                g.principal = found
-                break
-    principal: Principal | None = g.principal
-    return principal
+        except Exception as exc:  # noqa: BLE001 - kept and raised where the caller is asked for
+            return Caller(error=exc)
+        if found is not None:
+            return Caller(principal=found)
+    return ANONYMOUS
+
+
+def resolve_caller() -> None:
+    """before_request: run the resolvers once and keep the principal or the refusal in `g`.
+
+    Preflights carry no credentials and static files need no caller: they skip it (a later
+    `current_principal()` there resolves on demand).
+    """
+    if request.method == "OPTIONS" or (request.endpoint or "").rsplit(".", 1)[-1] == "static":
+        return
+    setattr(g, CALLER_ATTR, _run_resolvers())
+
+
+def resolved_caller() -> Caller | None:
+    """This request's caller as `resolve_caller` stored it (None: not resolved); never resolves."""
+    caller: Caller | None = g.get(CALLER_ATTR)
+    return caller
+
+
+def current_principal() -> Principal | None:
+    """The caller of this request; raises what resolving raised (bad credentials: APIError).
+
+    Outside a dispatched request (a `test_request_context`, a skipped preflight) the first call
+    resolves, once.
+    """
+    caller: Caller | None = g.get(CALLER_ATTR)
+    if caller is None:
+        caller = _run_resolvers()
+        setattr(g, CALLER_ATTR, caller)
+    if caller.error is not None:
+        raise caller.error
+    return caller.principal
 
 
 def require_principal() -> Principal:
@@ -84,6 +147,12 @@ def require_principal() -> Principal:
     if principal is None:
         raise APIError("AUTH_REQUIRED")
     return principal
+
+
+def init_auth(app: Flask) -> None:
+    """Register `resolve_caller`; call it before `init_limits`, whose keys read its result."""
+    if resolve_caller not in app.before_request_funcs.get(None, []):
+        app.before_request(resolve_caller)
 
 
 def _guard(check: Callable[[Principal], None]) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -77,8 +77,10 @@ def test_one_statement_carries_roles_grants_and_verification(
     assert principal.modules_granted == frozenset({"knowledge"})
     assert principal.modules_denied == frozenset({"media", "agents"})
     assert principal.email_verified is True
-    assert principal.token_jti == _claims(token)["jti"]
-    assert principal.extra["family_id"] == _claims(token)["fam"]
+    assert principal.token is not None
+    assert principal.token.jti == _claims(token)["jti"]
+    assert principal.token.family_id == _claims(token)["fam"]
+    assert int(principal.token.expires_at.timestamp()) == _claims(token)["exp"]
 
 
 def test_a_user_without_grants_or_verification(app: Flask, client: FlaskClient) -> None:

@@ -9,7 +9,8 @@ import structlog
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 
-from versehub.core.errors import APIError
+from versehub.core.auth import resolve_caller
+from versehub.core.errors import APIError, StartupError
 from versehub.core.handlers import render_error
 from versehub.core.health import register_check
 from versehub.core.limits.api import bp as admin_bp
@@ -36,6 +37,10 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     existing: RateLimits | None = app.extensions.get(EXTENSION_KEY)
     if existing is not None:
         return existing
+    if resolve_caller not in app.before_request_funcs.get(None, []):
+        # Keys, bans and the limiter read the caller `resolve_caller` stored: registered after
+        # it, they run after it (Flask runs an app's before_request hooks in order).
+        raise StartupError("core.auth.init_auth(app) must run before init_limits(app)")
     if settings.redis_url:
         storage_uri = settings.redis_url
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {

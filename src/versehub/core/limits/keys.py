@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import g, request
+from flask import request
 
-from versehub.core.auth import current_principal
+from versehub.core.auth import resolved_caller
 from versehub.core.limits.specs import KeyFunc
 
 
@@ -22,21 +22,13 @@ def ip_key() -> str:
 
 
 def request_key() -> str:
-    """The API key, else the user, else the IP; resolved once per request."""
-    cached: str | None = g.get("rate_limit_key")
-    if cached is not None:
-        return cached
-    try:
-        principal = current_principal()
-    except Exception:  # noqa: BLE001 - bad credentials (or a broken resolver) must not stop limiting
-        # Forget the failed resolution so the route resolves again and reports the real error
-        # (AUTH_TOKEN_INVALID, not AUTH_REQUIRED); here the caller is just an address.
-        g.pop("principal_resolved", None)
-        g.pop("principal", None)
-        principal = None
-    key = principal.rate_limit_key if principal is not None else ip_key()
-    g.rate_limit_key = key
-    return key
+    """The API key, else the user, else the IP, of the caller `core.auth` resolved before limits.
+
+    Bad credentials (the stored refusal) count against the address: they name no one.
+    """
+    caller = resolved_caller()
+    principal = caller.principal if caller is not None else None
+    return principal.rate_limit_key if principal is not None else ip_key()
 
 
 def login_key(field: str = "login") -> KeyFunc:

@@ -13,7 +13,11 @@ from versehub.core.modules import Module
 from versehub.extensions import jwt
 from versehub.modules.accounts.api import bp
 from versehub.modules.accounts.api.auth import LOGIN_CHECKS
-from versehub.modules.accounts.api.resolvers import api_key_principal, bearer_principal
+from versehub.modules.accounts.api.resolvers import (
+    api_key_principal,
+    bearer_principal,
+    single_credential,
+)
 from versehub.modules.accounts.cli import users_cli
 from versehub.modules.accounts.events import on_security_event
 from versehub.modules.accounts.service import mail as account_mail
@@ -41,7 +45,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(JWTExtendedException, _jwt_error)
     app.register_error_handler(pyjwt.PyJWTError, _jwt_error)
     # Appended after the session-cookie resolver (web sessions, inserted at position 0):
-    # session → bearer → key.
+    # session → not both a token and a key → bearer → key.
+    register_resolver(app, single_credential)
     register_resolver(app, bearer_principal)
     register_resolver(app, api_key_principal)
     # Second-factor checks (the 2FA work appends to this list); see sessions.LoginCheck.

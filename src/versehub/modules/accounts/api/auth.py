@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import Response, current_app, request
 
 from versehub.core.api import validated
-from versehub.core.auth import login_required, require_principal
+from versehub.core.auth import AccessToken, login_required, require_principal
 from versehub.core.envelope import add_warning, envelope
 from versehub.core.errors import APIError
 from versehub.core.limits import auth_limit
@@ -45,13 +44,20 @@ LOGIN_CHECKS = "versehub.accounts.login_checks"
 TAGS = [AUTH_TAG]
 
 
+def access_token() -> AccessToken:
+    """The access token the caller (a person) sent; a session or an API key cannot log out."""
+    token = person().token
+    if token is None:
+        raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", "Log out needs the access token")
+    return token
+
+
 def access_token_required(view: Callable[P, R]) -> Callable[P, R]:
     """Guard: the caller used an access token (log out revokes it)."""
 
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if person().token_jti is None:
-            raise APIError("AUTH_INSUFFICIENT_PERMISSIONS", "Log out needs the access token")
+        access_token()
         return view(*args, **kwargs)
 
     return wrapper
@@ -135,17 +141,12 @@ def refresh_token() -> Response:
 @validated
 def logout(body: LogoutRequest) -> Response:
     """Revoke the access token used, its login family and an optional `{refresh_token}`."""
-    principal = person()
-    assert principal.token_jti is not None  # access_token_required
-    expires_at = principal.extra["token_expires_at"]
-    family_id = principal.extra["family_id"]
-    assert isinstance(expires_at, datetime)
-    assert isinstance(family_id, str)
+    token = access_token()
     refresh_ok = sessions.logout(
-        user_id=principal.user_id,
-        access_jti=principal.token_jti,
-        family_id=family_id,
-        access_expires_at=expires_at,
+        user_id=person().user_id,
+        access_jti=token.jti,
+        family_id=token.family_id,
+        access_expires_at=token.expires_at,
         refresh_token=body.refresh_token,
         meta=request_meta(),
     )

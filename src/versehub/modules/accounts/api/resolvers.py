@@ -1,8 +1,8 @@
 """Request resolvers for core.auth: bearer access tokens, then `X-API-Key`.
 
 Order of the chain: session cookie (`web/session.py`, registered before these: a browser sends
-it with every request), then bearer token, then API key; the first resolver that recognises the
-request wins.
+it with every request), then the refusal of two credentials at once, then bearer token, then API
+key; the first resolver that recognises the request wins.
 """
 
 from __future__ import annotations
@@ -16,6 +16,24 @@ from versehub.modules.accounts.service import api_keys, principals, revocation, 
 
 # Routes whose bearer token is a refresh token that the route itself checks.
 REFRESH_ENDPOINTS = frozenset({"accounts.refresh_token"})
+API_KEY_HEADER = "X-API-Key"
+
+
+def _bearer_scheme() -> bool:
+    return request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+
+
+def single_credential() -> Principal | None:
+    """Refuse a bearer token sent together with an API key; None (next resolver) otherwise."""
+    # Which of the two should act (a person's token or a service's scoped key) is ambiguous,
+    # and picking one silently would run the request with rights the client may not expect.
+    if _bearer_scheme() and request.headers.get(API_KEY_HEADER) is not None:
+        raise APIError(
+            "AUTH_TOKEN_INVALID",
+            "Send one credential: Authorization: Bearer or X-API-Key, not both",
+            details={"headers": ["Authorization", API_KEY_HEADER]},
+        )
+    return None
 
 
 def bearer_principal() -> Principal | None:

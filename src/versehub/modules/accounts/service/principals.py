@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from versehub.core.auth import Principal
+from versehub.core.auth import AccessToken, Principal
 from versehub.extensions import db
 from versehub.modules.accounts.models import ApiKey, RevokedToken, User, UserModuleAccess, UserRole
 from versehub.modules.accounts.service.tokens import Claims
@@ -108,20 +108,17 @@ def person(*, user_id: int, token_ids: Sequence[str], now: datetime) -> Person |
 
 def for_token(*, user: User | Person, claims: Claims) -> Principal:
     """A person calling with an access token (not scope-limited)."""
-    return for_person(
-        user=user,
-        token_jti=claims.jti,
-        extra={"family_id": claims.fam, "token_expires_at": claims.expires_at},
-    )
+    token = AccessToken(jti=claims.jti, family_id=claims.fam, expires_at=claims.expires_at)
+    return for_person(user=user, token=token)
 
 
 def for_session(*, user: User) -> Principal:
     """A person signed in to the web pages (session cookie): the same Principal, no token."""
-    return for_person(user=user, extra={"session": True})
+    return for_person(user=user, web_session=True)
 
 
 def for_person(
-    *, user: User | Person, token_jti: str | None = None, extra: dict[str, object] | None = None
+    *, user: User | Person, token: AccessToken | None = None, web_session: bool = False
 ) -> Principal:
     """A person (not scope-limited), however they authenticated."""
     return Principal(
@@ -132,8 +129,8 @@ def for_person(
         modules_granted=user.modules_granted,
         modules_denied=user.modules_denied,
         email_verified=user.email_verified,
-        token_jti=token_jti,
-        extra=extra or {},
+        token=token,
+        web_session=web_session,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
@@ -18,6 +19,7 @@ from versehub.extensions import db
 from versehub.modules.accounts.models import RefreshToken, User
 from versehub.modules.accounts.schemas import TokenPair
 from versehub.modules.accounts.service import revocation
+from versehub.modules.accounts.service.verified_tokens import VerifiedTokens
 
 TokenType = Literal["access", "refresh"]
 ACCESS_TTL = timedelta(minutes=15)
@@ -25,6 +27,7 @@ REFRESH_TTL = timedelta(days=7)
 ALGORITHM = "HS256"
 ISSUER = "versehub"
 MAX_TOKEN_LENGTH = 4096
+VERIFIED_KEY = "versehub.accounts.verified_tokens"
 
 
 def configure_jwt(app: Flask, *, secret: str) -> None:
@@ -44,6 +47,8 @@ def configure_jwt(app: Flask, *, secret: str) -> None:
         JWT_DECODE_LEEWAY=0,
         JWT_IDENTITY_CLAIM="sub",
     )
+    # Per app, like the secret it was verified with (several apps may share a process).
+    app.extensions[VERIFIED_KEY] = VerifiedTokens()
 
 
 class Claims(BaseModel):
@@ -85,9 +90,25 @@ def error_code(exc: Exception) -> str:
 
 
 def decode(token: str, *, expected: TokenType) -> Claims:
-    """Verify signature, algorithm, issuer, expiry, claims and type; raise the matching code."""
+    """Verify signature, algorithm, issuer, expiry, claims and type; raise the matching code.
+
+    Access tokens are verified once per process and remembered until they expire; refresh
+    tokens (spent once each) are verified every time.
+    """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise APIError("AUTH_TOKEN_INVALID")
+    verified: VerifiedTokens | None = current_app.extensions.get(VERIFIED_KEY)
+    if expected == "access" and verified is not None:
+        claims = verified.get(token, now=time.time())
+        if claims is not None:
+            return claims
+    claims = _verify(token, expected=expected)
+    if expected == "access" and verified is not None:
+        verified.put(token, claims)
+    return claims
+
+
+def _verify(token: str, *, expected: TokenType) -> Claims:
     config = current_app.config
     try:
         # One verified decode by PyJWT with the settings `configure_jwt` gives flask-jwt-extended
