@@ -17,6 +17,7 @@ from versehub.core.events import init_events
 from versehub.core.graphql import register_graphql
 from versehub.core.handlers import register_error_handlers
 from versehub.core.health import register_health
+from versehub.core.idempotency import init_idempotency
 from versehub.core.jobs import init_jobs
 from versehub.core.limits import init_limits
 from versehub.core.logging import configure_logging
@@ -71,6 +72,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_jobs(app, settings)
     registry = load_modules(app, app.extensions["versehub.events"], settings.modules_disabled)
     init_module_access(app, registry)
+    init_idempotency(app, settings)
     register_graphql(app)
     register_modules_cli(app)
     return app

@@ -33,9 +33,7 @@ def multi_fernet(value: str) -> MultiFernet:
     return MultiFernet(parse_keys(value))
 
 
-def derive_key(secret: str) -> str:
-    """A Fernet key derived from `secret` with HKDF-SHA256 (used outside production only)."""
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DERIVE_LABEL).derive(
-        secret.encode()
-    )
+def derive_key(secret: str, *, label: bytes = DERIVE_LABEL) -> str:
+    """A Fernet key derived from `secret` with HKDF-SHA256 for the purpose named by `label`."""
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret.encode())
     return base64.urlsafe_b64encode(raw).decode()

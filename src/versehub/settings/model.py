@@ -111,6 +111,22 @@ class Settings(BaseSettings):
         description="Days a deleted knowledge entry stays in the recycle bin (restorable by its "
         "author or an editor) before the hourly purge job deletes it and its revisions for good.",
     )
+    idempotency_ttl: int = Field(
+        86_400,
+        ge=60,
+        le=30 * 86_400,
+        description="Seconds an `Idempotency-Key` holds on the API's POST creates: the same key "
+        "and body within this time answer the first result again; afterwards the key counts "
+        "as new. The hourly purge job deletes older records.",
+    )
+    idempotency_abandon_after: int = Field(
+        120,
+        ge=5,
+        le=86_400,
+        description="Seconds after which a request still running under an `Idempotency-Key` "
+        "is taken as abandoned (its process died), so a retry may run it again. Keep it above "
+        "the longest request (gunicorn's worker timeout).",
+    )
     broker_url: str | None = Field(
         None,
         description="Celery broker. Default: REDIS_URL when set, else a durable SQLite broker "

@@ -12,6 +12,7 @@ from versehub.core.api import validated
 from versehub.core.auth import AccessToken, login_required, require_principal
 from versehub.core.envelope import add_warning, envelope
 from versehub.core.errors import APIError
+from versehub.core.idempotency import idempotent
 from versehub.core.limits import auth_limit
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
@@ -69,6 +70,7 @@ def access_token_required(view: Callable[P, R]) -> Callable[P, R]:
     responses={201: Envelope[UserData], 409: ErrorEnvelope, **BODY_ERRORS},
 )
 @auth_limit("register")
+@idempotent
 @validated
 def register(body: UserCreate) -> Response:
     """Create an account (member role); 201 with the user."""

@@ -8,6 +8,7 @@ from flask_openapi3.types import ResponseDict
 from versehub.core.api import validated
 from versehub.core.auth import login_required, require_verified_email
 from versehub.core.envelope import envelope, list_envelope
+from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
     API_KEYS_TAG,
@@ -47,6 +48,7 @@ HIDDEN: ResponseDict = {404: ErrorEnvelope}
 @login_required
 @person_required
 @require_verified_email
+@idempotent
 @validated
 def create_api_key(body: ApiKeyCreate) -> Response:
     """Create a key; the response is the only time the key is shown.

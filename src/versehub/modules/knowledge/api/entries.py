@@ -17,6 +17,7 @@ from flask import Response
 from versehub.core.api import validated
 from versehub.core.auth import current_principal
 from versehub.core.envelope import envelope, list_envelope
+from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
@@ -71,6 +72,7 @@ IF_MATCH = (
     responses={201: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
+@idempotent
 @validated
 def create_entry(body: EntryCreate) -> Response:
     """Write a new draft (any signed-in person; API keys need `entries:write`); 201 + ETag."""
@@ -216,6 +218,7 @@ def get_revision(path: RevisionPath) -> Response:
     responses={200: EntryEnvelope, **AUTH_ERRORS, **BODY_ERRORS, **CONFLICT},
 )
 @write_access
+@idempotent
 @validated
 def restore_revision(path: RevisionPath, header: IfMatchHeader, body: VersionBody) -> Response:
     """Restore a revision."""

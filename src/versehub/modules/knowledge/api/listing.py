@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from versehub.core.api import validated
 from versehub.core.auth import current_principal, require_role
 from versehub.core.envelope import envelope, list_envelope
+from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
@@ -141,6 +142,7 @@ def list_categories() -> Response:
 )
 @write_access
 @require_role("editor")
+@idempotent
 @validated
 def create_category(body: CategoryCreate) -> Response:
     """Create a category (editors; API keys need `entries:write`); 201."""
