@@ -152,6 +152,16 @@ def test_a_retried_restore_makes_one_revision(
     assert REPLAYED_HEADER not in moved.headers
 
 
+def test_an_overlong_path_is_answered_not_stored(
+    app: Flask, client: FlaskClient, author: Headers
+) -> None:
+    path = f"{ENTRIES}/{'9' * 500}/revisions/1/restore"
+    answer = client.post(path, headers={**author, HEADER: "k"})
+    assert answer.status_code in (404, 422), answer.get_json()
+    assert answer.get_json()["success"] is False
+    assert rows(app, IdempotencyRecord) == 0
+
+
 @pytest.mark.parametrize("db_backend", ["sqlite"])
 def test_the_document_declares_the_header_on_the_creates(
     client: FlaskClient, db_backend: str

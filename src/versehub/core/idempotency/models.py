@@ -11,6 +11,7 @@ from versehub.core.db import utcnow
 from versehub.extensions import db
 
 KEY_MAX = 255
+ROUTE_MAX = 400
 
 
 class IdempotencyRecord(db.Model):  # type: ignore[name-defined,misc]
@@ -24,7 +25,7 @@ class IdempotencyRecord(db.Model):  # type: ignore[name-defined,misc]
     # Whose key: `user:<id>`, `key:<api key id>`, or `ip:<address>` for anonymous routes.
     caller: Mapped[str] = mapped_column(String(200))
     # Method and path (`POST /api/v1/entries`): a key names one request to one resource.
-    route: Mapped[str] = mapped_column(String(400))
+    route: Mapped[str] = mapped_column(String(ROUTE_MAX))
     key: Mapped[str] = mapped_column(String(KEY_MAX))
     # HMAC-SHA256 of the canonical request (query and JSON body), keyed by a secret: bodies
     # may hold passwords, which a plain hash would expose to guessing.
