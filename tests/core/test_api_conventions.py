@@ -333,6 +333,9 @@ def test_every_create_answers_201_with_the_location_of_what_it_made(
     }
     bodies = _create_bodies(world)
     assert creates == set(bodies)
+    for path in creates:
+        headers = spec["paths"][path]["post"]["responses"]["201"].get("headers", {})
+        assert "Location" in headers, path
     for path, (body, member) in bodies.items():
         answer = client.post(path, json=body, headers=admin)
         assert answer.status_code == 201, (path, answer.get_json())

@@ -9,6 +9,7 @@ from typing import Any
 from flask_openapi3.blueprint import APIBlueprint
 from flask_openapi3.models.tag import Tag
 from flask_openapi3.types import ResponseDict
+from flask_openapi3.utils import parse_rule
 from pydantic import BaseModel
 
 from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope
@@ -34,6 +35,11 @@ ERROR_RESPONSES: dict[str, type[BaseModel]] = {
     "500": ErrorEnvelope,
 }
 AUTH_ERROR_RESPONSES: dict[str, type[BaseModel]] = {"401": ErrorEnvelope, "403": ErrorEnvelope}
+
+LOCATION_HEADER: dict[str, Any] = {
+    "description": "URL of the new resource.",
+    "schema": {"type": "string"},
+}
 
 # The body cap of a blueprint that names none (core applies it before any body is read).
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
@@ -65,6 +71,16 @@ class ApiBlueprint(APIBlueprint):
                 "versehub.core.api.validated (innermost, after the guards)"
             )
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def _collect_openapi_info(self, rule: str, func: Callable[..., Any], **kwargs: Any) -> Any:
+        """flask-openapi3's collection, then: a `201` documents its `Location` header."""
+        found = super()._collect_openapi_info(rule, func, **kwargs)
+        item = self.paths.get(parse_rule(rule, url_prefix=self.url_prefix))
+        operation = getattr(item, str(kwargs.get("method", "GET")).lower(), None)
+        created = (operation.responses or {}).get("201") if operation is not None else None
+        if created is not None:
+            created.headers = {**(created.headers or {}), "Location": LOCATION_HEADER}
+        return found
 
 
 def api_blueprint(
