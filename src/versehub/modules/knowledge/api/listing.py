@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response
-from pydantic import BaseModel, Field
 
 from versehub.core.api import (
     AUTH_ERRORS,
@@ -47,9 +46,9 @@ from versehub.modules.knowledge.schemas import (
     TaxonomyQuery,
 )
 from versehub.modules.knowledge.schemas.api import (
-    MAX_ID,
     CategoryData,
     CategoryList,
+    CategoryPath,
     EntryList,
     TagList,
 )
@@ -66,12 +65,6 @@ LIST_DOC = (
     "everything. API keys need `entries:read`. Answers are cached (see `X-Cache`); any change to "
     "an entry shows on the next request."
 )
-
-
-class CategoryPath(BaseModel):
-    """`/categories/{category_id}`."""
-
-    category_id: int = Field(ge=0, le=MAX_ID)
 
 
 def _page_data(page: EntryPage) -> dict[str, Any]:

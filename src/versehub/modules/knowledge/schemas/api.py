@@ -64,6 +64,12 @@ class EntryReadQuery(BaseModel):
     )
 
 
+class CategoryPath(BaseModel):
+    """`/categories/{category_id}`."""
+
+    category_id: int = Field(ge=0, le=MAX_ID)
+
+
 class RevisionPath(BaseModel):
     """`/entries/{entry_id}/revisions/{number}`."""
 
