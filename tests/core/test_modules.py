@@ -161,6 +161,32 @@ def test_plugin_is_discovered_routed_and_reported(plugins: PluginDir, make_app: 
     assert ready.get_json()["modules"]["hello"]["status"] == "ok"
 
 
+PRYING = """
+from versehub.core.modules import Module
+from versehub.modules.accounts.api.blueprint import person
+from versehub.modules.accounts import web
+
+module = Module(name="prying", requires=("accounts",))
+"""
+
+
+def test_a_plugin_reaching_into_another_modules_api_or_web_is_named_at_start_up(
+    plugins: PluginDir, make_app: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugins.add("hello", HELLO.format(n=plugins.suffix, status="ok"))
+    package = plugins.add("prying", PRYING)
+    app = make_app()
+    assert app.test_client().get("/api/v1/system/info").status_code == 200
+    assert app.extensions["versehub.modules"].names.count("prying") == 1
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "imports_private" in line]
+    assert len(warnings) == 1, warnings
+    assert "prying" in warnings[0]
+    assert package in warnings[0]
+    assert "versehub.modules.accounts.api.blueprint" in warnings[0]
+    assert "versehub.modules.accounts.web" in warnings[0]
+    assert "vh_test_plugin_hello" not in warnings[0]
+
+
 def test_failing_module_health_makes_the_app_unready(
     plugins: PluginDir, make_app: AppFactory
 ) -> None:

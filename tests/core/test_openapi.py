@@ -8,13 +8,15 @@ import re
 import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
+from flask_openapi3.models.tag import Tag
 from openapi_spec_validator import validate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tests.conftest import AppFactory
+from versehub.core.api import api_blueprint, validated
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
-from versehub.core.openapi import Envelope, api_blueprint, register_blueprint
+from versehub.core.openapi import Envelope, register_blueprint
 from versehub.modules.accounts.schemas import PreferencesUpdate
 from versehub.modules.knowledge.models import TAG_MAX
 from versehub.modules.knowledge.schemas import EntryUpdate
@@ -43,14 +45,18 @@ def db_backend() -> str:
 @pytest.fixture
 def pet_app(make_app: AppFactory) -> Flask:
     app = make_app()
-    bp = api_blueprint("pets", __name__, url_prefix="/api/v1/pets", tag="pets", authenticated=True)
+    bp = api_blueprint(
+        "pets", __name__, url_prefix="/api/v1/pets", tag=Tag(name="pets"), authenticated=True
+    )
 
     @bp.post("/", responses={201: Envelope[PetIn]})
+    @validated
     def create_pet(body: PetIn) -> Response:
         """Create a pet."""
         return envelope(body.model_dump(), status=201)
 
     @bp.get("/<int:pet_id>", responses={200: Envelope[PetIn]})
+    @validated
     def get_pet(path: PetPath, query: PetQuery) -> Response:
         """One pet."""
         return envelope({"id": path.pet_id, "per_page": query.per_page})

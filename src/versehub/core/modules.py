@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphlib
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from flask import Blueprint, Flask, current_app
 
 from versehub.core.errors import StartupError
 from versehub.core.events import EventBus, Subscriber
+from versehub.core.module_imports import violations
 from versehub.core.openapi import register_blueprint
 
 log = structlog.get_logger(__name__)
@@ -217,10 +219,45 @@ def resolve(
     return ModuleRegistry(enabled=[active[n] for n in order], disabled=off, broken=broken)
 
 
+def plugin_package(module: Module) -> str | None:
+    """The package a plug-in's entry point lives in (its own module when not in a package)."""
+    if not module.source.startswith("plugin:"):
+        return None
+    target = module.source.removeprefix("plugin:").split(":", 1)[0].strip()
+    spec = importlib.util.find_spec(target)
+    if spec is not None and spec.submodule_search_locations:
+        return target
+    return target.rpartition(".")[0] or target
+
+
+def warn_plugin_imports(module: Module) -> list[str]:
+    """Warn (by name) about a plug-in's imports the module contract forbids; returns them."""
+    package = plugin_package(module)
+    if package is None:
+        return []
+    try:
+        found = [str(v) for v in violations(package, own=None, requires=module.requires)]
+    except (ImportError, OSError, SyntaxError, ValueError) as exc:
+        log.warning("module_plugin_imports_unchecked", module=module.name, error=str(exc))
+        return []
+    if found:
+        log.warning(
+            "module_plugin_imports_private",
+            module=module.name,
+            package=package,
+            imports=found,
+            rule="import only versehub.core, itself and the service/schemas/models of the "
+            "modules it requires",
+        )
+    return found
+
+
 def load_modules(app: Flask, bus: EventBus, disabled: Iterable[str]) -> ModuleRegistry:
     """Discover, order and initialise every module for `app`."""
     plugins, broken = discover_plugins()
     registry = resolve([*discover_builtin(), *plugins], disabled, broken)
+    for module in registry.enabled:
+        warn_plugin_imports(module)
     for module in registry.enabled:
         if module.tasks:
             importlib.import_module(module.tasks)

@@ -54,7 +54,14 @@ def test_list_users_paginates_and_filters(
     for i in range(5):
         make_user(app, email=f"user{i}@example.com", username=f"user{i}")
     page = client.get(f"{USERS}?per_page=2&page=2", headers=admin_headers).get_json()["data"]
-    assert page["pagination"] == {"page": 2, "per_page": 2, "total": 6, "pages": 3}
+    assert page["pagination"] == {
+        "page": 2,
+        "per_page": 2,
+        "total": 6,
+        "pages": 3,
+        "has_more": True,
+        "next_cursor": None,
+    }
     assert [u["username"] for u in page["items"]] == ["user1", "user2"]
     assert all("password_hash" not in u for u in page["items"])
     found = client.get(f"{USERS}?q=USER3", headers=admin_headers).get_json()["data"]["items"]

@@ -32,16 +32,37 @@ def test_filters_combine_with_search(ctx: Flask, people: People) -> None:
     assert _titles(people, tag="BSL", sort="title") == ["Alpha captions", "Beta captions"]
     assert _titles(people, author="Milo") == ["Beta captions"]
     assert _titles(people, author=str(people.member.user_id)) == ["Beta captions"]
-    assert _titles(people, author="nobody") == []
     assert _titles(people, status="published") == ["Gamma captions"]
     assert "Beta captions" not in _titles(people, max_reading_level=3)
     assert _titles(people, q="captions", tag="bsl", author="aurora") == ["Alpha captions"]
-    assert _titles(people, category="missing") == []
-    assert _titles(people, tag="x" * 60) == []
+    category_id = categories.get_by_slug(slug="health").id  # type: ignore[union-attr]
+    assert _titles(people, category=str(category_id)) == ["Alpha captions"]
     today = datetime.now(UTC).date()
     assert _titles(people, date_field="published", date_from=today) == ["Gamma captions"]
     assert len(_titles(people, date_from=today, date_to=today)) == 3
     assert _titles(people, date_to=today - timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"author": "nobody"}, "author"),
+        ({"author": "0"}, "author"),
+        ({"category": "missing"}, "category"),
+        ({"category": "Health"}, "category"),
+        ({"tag": "x" * 60}, "tag"),
+        ({"tag": "unused"}, "tag"),
+    ],
+)
+def test_a_filter_naming_nothing_is_refused(
+    ctx: Flask, people: People, filters: dict[str, str], field: str
+) -> None:
+    categories.create(data=CategoryCreate(name="Health", colour="#000000"), viewer=people.editor)
+    write(people.author, title="Alpha captions", category="health", tags=["bsl"])
+    with pytest.raises(APIError) as refused:
+        _titles(people, **filters)
+    assert refused.value.code == "VAL_INVALID"
+    assert [error["field"] for error in refused.value.errors] == [field]
 
 
 def test_sorts(ctx: Flask, people: People) -> None:

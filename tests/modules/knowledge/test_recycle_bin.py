@@ -98,7 +98,14 @@ def test_the_bin_lists_own_items_for_authors_and_all_for_editors(
     client.delete(f"{ENTRIES}/{theirs['id']}", headers=member)
     own = client.get(BIN, headers=author).get_json()["data"]
     assert [item["title"] for item in own["items"]] == ["Mine"]
-    assert own["pagination"] == {"per_page": 20, "page": 1, "total": 1, "has_more": False}
+    assert own["pagination"] == {
+        "page": 1,
+        "per_page": 20,
+        "total": 1,
+        "pages": 1,
+        "has_more": False,
+        "next_cursor": None,
+    }
     item = own["items"][0]
     assert (item["status"], item["version"], item["author_username"]) == ("draft", 2, "aurora")
     deleted = datetime.fromisoformat(item["deleted_at"])

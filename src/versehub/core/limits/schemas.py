@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from versehub.core.api.pages import Pagination
 from versehub.core.limits.bans import Ban
 
 
@@ -38,18 +39,11 @@ class BanOut(BaseModel):
         )
 
 
-class BanListInfo(BaseModel):
-    """The `pagination` member of the ban list: every active ban is on one page."""
-
-    total: int
-    next_cursor: None = None
-
-
 class BanList(BaseModel):
     """`data` of `GET /admin/bans`."""
 
     items: list[BanOut]
-    pagination: BanListInfo
+    pagination: Pagination
 
 
 class BanPath(BaseModel):

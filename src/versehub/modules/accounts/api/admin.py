@@ -5,17 +5,13 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, SIGNED_IN, list_answer, validated
 from versehub.core.auth import Principal, require_principal, require_role, require_scope
-from versehub.core.envelope import list_envelope
 from versehub.core.modules import get_registry
 from versehub.core.openapi import Envelope
 from versehub.modules.accounts import events
 from versehub.modules.accounts.api.blueprint import (
     ADMIN_TAG,
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    SIGNED_IN,
     bp,
     request_meta,
     user_envelope,
@@ -36,7 +32,7 @@ from versehub.modules.accounts.schemas.api import (
     UserModulePath,
     UserPath,
 )
-from versehub.modules.accounts.service import access, audit, pages, users
+from versehub.modules.accounts.service import access, audit, users
 
 TAGS = [ADMIN_TAG]
 USER_ANSWER: ResponseDict = {200: Envelope[UserData], **AUTH_ERRORS}
@@ -57,11 +53,17 @@ def _admin() -> Principal:
 @validated
 def list_users(query: UsersQuery) -> Response:
     """Users by id, filtered by `q` (email or username part) and `role`, page by page."""
-    rows, total = users.list_(page=query.page, per_page=query.per_page, q=query.q, role=query.role)
-    items = [UserPublic.from_user(user).model_dump(mode="json") for user in rows]
-    return list_envelope(
-        items, pages.pagination(page=query.page, per_page=query.per_page, total=total)
-    )
+    page = users.list_(page=query.page, per_page=query.per_page, q=query.q, role=query.role)
+    return list_answer(page, lambda user: UserPublic.from_user(user).model_dump(mode="json"))
+
+
+@bp.get("/admin/users/<int:user_id>", tags=TAGS, security=SIGNED_IN, responses=USER_ANSWER)
+@require_role("admin")
+@require_scope("admin")
+@validated
+def get_user(path: UserPath) -> Response:
+    """One account."""
+    return user_envelope(users.get_or_404(user_id=path.user_id))
 
 
 @bp.patch(
@@ -175,7 +177,7 @@ def list_audit_events(query: AuditQuery) -> Response:
     """Security events, newest first; filter by `event`, `actor_id`, `since`, `until`."""
     if query.event is not None:
         events.check_audit_filter(query.event)
-    rows, pagination = audit.list_(
+    page = audit.list_(
         page=query.page,
         per_page=query.per_page,
         event=query.event,
@@ -183,5 +185,6 @@ def list_audit_events(query: AuditQuery) -> Response:
         since=query.since,
         until=query.until,
     )
-    items = [AuditEventPublic.model_validate(row).model_dump(mode="json") for row in rows]
-    return list_envelope(items, pagination)
+    return list_answer(
+        page, lambda row: AuditEventPublic.model_validate(row).model_dump(mode="json")
+    )

@@ -8,7 +8,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Response, current_app, request
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, SIGNED_IN, location, validated
 from versehub.core.auth import AccessToken, login_required, require_principal
 from versehub.core.envelope import add_warning, envelope
 from versehub.core.errors import APIError
@@ -16,10 +16,7 @@ from versehub.core.idempotency import idempotent
 from versehub.core.limits import auth_limit
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
-    AUTH_ERRORS,
     AUTH_TAG,
-    BODY_ERRORS,
-    SIGNED_IN,
     bp,
     person,
     person_required,
@@ -73,7 +70,7 @@ def access_token_required(view: Callable[P, R]) -> Callable[P, R]:
 @idempotent
 @validated
 def register(body: UserCreate) -> Response:
-    """Create an account (member role); 201 with the user."""
+    """Create an account (member role); 201 with the user, `Location` its admin URL."""
     user = users.create(
         email=body.email,
         username=body.username,
@@ -81,7 +78,7 @@ def register(body: UserCreate) -> Response:
         preferences=body.preferences,
         meta=request_meta(),
     )
-    return user_envelope(user, status=201)
+    return user_envelope(user, status=201, headers=location("accounts.get_user", user_id=user.id))
 
 
 @bp.post(
@@ -118,6 +115,7 @@ def login(body: LoginRequest) -> Response:
     responses={200: Envelope[TokenPair], **AUTH_ERRORS},
 )
 @auth_limit("refresh")
+@validated
 def refresh_token() -> Response:
     """`Authorization: Bearer <refresh token>` → a new pair; the presented token is spent.
 
@@ -164,6 +162,7 @@ def logout(body: LogoutRequest) -> Response:
     responses={200: Envelope[LoggedOut], **AUTH_ERRORS},
 )
 @login_required
+@validated
 def logout_all() -> Response:
     """End every session and token of the caller on every device."""
     user = users.get_or_404(user_id=person().user_id)
@@ -178,6 +177,7 @@ def logout_all() -> Response:
     responses={200: Envelope[UserData], **AUTH_ERRORS},
 )
 @login_required
+@validated
 def get_me() -> Response:
     """The caller's account with preferences (for an API key: its owner)."""
     user = users.get_or_404(user_id=require_principal().user_id)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from flask import Response
 from flask_openapi3.types import ResponseDict
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, SIGNED_IN, created, list_answer, validated
 from versehub.core.auth import login_required, require_verified_email
-from versehub.core.envelope import envelope, list_envelope
+from versehub.core.envelope import envelope
 from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
     API_KEYS_TAG,
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    SIGNED_IN,
     bp,
     person,
     person_required,
@@ -71,8 +68,12 @@ def create_api_key(body: ApiKeyCreate) -> Response:
         expires_at=body.expires_at,
         meta=request_meta(),
     )
-    created = ApiKeyCreated(**ApiKeyPublic.model_validate(row).model_dump(), key=key)
-    return envelope({"api_key": created.model_dump(mode="json")}, status=201)
+    answer = ApiKeyCreated(**ApiKeyPublic.model_validate(row).model_dump(), key=key)
+    return created(
+        {"api_key": answer.model_dump(mode="json")},
+        endpoint="accounts.get_api_key",
+        values={"key_id": row.id},
+    )
 
 
 @bp.get(
@@ -92,9 +93,28 @@ def list_api_keys(query: ApiKeysQuery) -> Response:
         viewer_id=principal.user_id,
         viewer_is_admin="admin" in principal.roles,
     )
-    rows = api_keys.list_(user_id=owner.id)
-    items = [ApiKeyPublic.model_validate(row).model_dump(mode="json") for row in rows]
-    return list_envelope(items, {"total": len(items)})
+    page = api_keys.page(user_id=owner.id, page=query.page, per_page=query.per_page)
+    return list_answer(page, lambda row: ApiKeyPublic.model_validate(row).model_dump(mode="json"))
+
+
+@bp.get(
+    "/auth/api-keys/<int:key_id>",
+    tags=TAGS,
+    security=SIGNED_IN,
+    responses={200: Envelope[ApiKeyData], **AUTH_ERRORS, **HIDDEN},
+)
+@login_required
+@person_required
+@validated
+def get_api_key(path: ApiKeyPath) -> Response:
+    """One of the caller's keys without its secret (admins: anyone's; others' keys are 404)."""
+    principal = person()
+    row = api_keys.get_visible(
+        key_id=path.key_id,
+        viewer_id=principal.user_id,
+        viewer_is_admin="admin" in principal.roles,
+    )
+    return envelope({"api_key": ApiKeyPublic.model_validate(row).model_dump(mode="json")})
 
 
 @bp.delete(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from flask import Response
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, SIGNED_IN, validated
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope
 from versehub.core.limits import auth_limit, limit
 from versehub.core.openapi import Envelope, ErrorEnvelope
 from versehub.modules.accounts.api.blueprint import (
-    AUTH_ERRORS,
     AUTH_TAG,
-    BODY_ERRORS,
-    SIGNED_IN,
     bp,
     person,
     request_meta,
@@ -47,6 +44,7 @@ TAGS = [AUTH_TAG]
 )
 @login_required
 @limit(VERIFY_REQUEST_LIMIT)
+@validated
 def request_email_verification() -> Response:
     """Send (or resend) the verification mail to the caller's address.
 

@@ -7,17 +7,13 @@ protects a person's login and a key never logs in.
 from __future__ import annotations
 
 from flask import Response
-from flask_openapi3.types import ResponseDict
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, CONFLICT, SIGNED_IN, validated
 from versehub.core.auth import login_required
 from versehub.core.envelope import envelope
 from versehub.core.limits import auth_limit
-from versehub.core.openapi import Envelope, ErrorEnvelope
+from versehub.core.openapi import Envelope
 from versehub.modules.accounts.api.blueprint import (
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    SIGNED_IN,
     TWO_FACTOR_TAG,
     bp,
     person,
@@ -37,7 +33,6 @@ from versehub.modules.accounts.service import twofactor, users
 # Secrets and recovery codes must not stay in browser or proxy caches.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 TAGS = [TWO_FACTOR_TAG]
-CONFLICT: ResponseDict = {409: ErrorEnvelope}
 
 
 @bp.get(
@@ -47,6 +42,7 @@ CONFLICT: ResponseDict = {409: ErrorEnvelope}
     responses={200: Envelope[TwoFactorStatus], **AUTH_ERRORS},
 )
 @login_required
+@validated
 def get_two_factor() -> Response:
     """Whether 2FA is on (or being set up) and how many recovery codes are left."""
     user = users.get_or_404(user_id=person().user_id)
@@ -60,6 +56,7 @@ def get_two_factor() -> Response:
     responses={200: Envelope[TwoFactorSetup], **AUTH_ERRORS, **CONFLICT},
 )
 @login_required
+@validated
 def setup_two_factor() -> Response:
     """Start set-up: a new secret as URI, text and QR code; 2FA is on only after confirm."""
     user = users.get_or_404(user_id=person().user_id)

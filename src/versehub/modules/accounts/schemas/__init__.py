@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from versehub.core.api import PageQuery
 from versehub.core.text import Text
 from versehub.core.validation import NotNull
 from versehub.modules.accounts.models import ROLES, User
@@ -194,29 +195,11 @@ class UserStatusUpdate(Input):
     is_active: bool = Field(strict=True)
 
 
-class PageQuery(BaseModel):
-    """Page-based pagination parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    page: int = Field(1, ge=1, le=100_000)
-    per_page: int = Field(20, ge=1, le=100)
-
-
 class UsersQuery(PageQuery):
     """`GET /admin/users` filters."""
 
     q: str | None = Field(None, min_length=1, max_length=100)
     role: Role | None = None
-
-
-class Pagination(BaseModel):
-    """The `pagination` member of a list response."""
-
-    page: int
-    per_page: int
-    total: int
-    pages: int
 
 
 class ApiKeyCreate(Input):
@@ -250,7 +233,7 @@ class ApiKeyCreated(ApiKeyPublic):
     key: str
 
 
-class ApiKeysQuery(BaseModel):
+class ApiKeysQuery(PageQuery):
     """`GET /auth/api-keys`: admins may list another user's keys."""
 
     model_config = ConfigDict(extra="forbid")

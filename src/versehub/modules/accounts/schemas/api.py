@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from versehub.core.api import Pagination
 from versehub.modules.accounts.schemas import (
     MAX_ID,
     ApiKeyCreated,
     ApiKeyPublic,
     AuditEventPublic,
-    Pagination,
     UserPublic,
 )
 
@@ -57,17 +57,11 @@ class ApiKeyData(BaseModel):
     api_key: ApiKeyPublic
 
 
-class KeyListInfo(BaseModel):
-    """`pagination` of the key list (every key on one page)."""
-
-    total: int
-
-
 class ApiKeyList(BaseModel):
     """`data` of `GET /auth/api-keys`."""
 
     items: list[ApiKeyPublic]
-    pagination: KeyListInfo
+    pagination: Pagination
 
 
 class UserList(BaseModel):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import or_, select, update
 
+from versehub.core.api import Page, paginate
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
@@ -95,12 +96,24 @@ def list_(*, user_id: int) -> list[ApiKey]:
     return list(rows.all())
 
 
-def revoke(*, key_id: int, actor_id: int, actor_is_admin: bool, meta: RequestMeta) -> ApiKey:
-    """Revoke a key of the caller (admins: any key); others' keys are RES_NOT_FOUND."""
+def page(*, user_id: int, page: int, per_page: int) -> Page[ApiKey]:
+    """One page of the user's keys, newest first (revoked ones included)."""
+    statement = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id.desc())
+    return paginate(statement, page=page, per_page=per_page)
+
+
+def get_visible(*, key_id: int, viewer_id: int, viewer_is_admin: bool) -> ApiKey:
+    """A key of the viewer (admins: any key); others' keys are RES_NOT_FOUND."""
     row = db.session.get(ApiKey, key_id)
-    if row is None or (row.user_id != actor_id and not actor_is_admin):
+    if row is None or (row.user_id != viewer_id and not viewer_is_admin):
         # Hidden, not forbidden: another user's key answers like a key that does not exist.
         raise APIError("RES_NOT_FOUND", "No such API key among those you may see")
+    return row
+
+
+def revoke(*, key_id: int, actor_id: int, actor_is_admin: bool, meta: RequestMeta) -> ApiKey:
+    """Revoke a key of the caller (admins: any key); others' keys are RES_NOT_FOUND."""
+    row = get_visible(key_id=key_id, viewer_id=actor_id, viewer_is_admin=actor_is_admin)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.commit()

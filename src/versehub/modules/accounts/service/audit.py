@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
+from versehub.core.api import Page, paginate
 from versehub.core.db import utcnow
 from versehub.extensions import db
 from versehub.modules.accounts.models import AuditEvent
 from versehub.modules.accounts.service.meta import RequestMeta
-from versehub.modules.accounts.service.pages import pagination
 
 TARGET_MAX = 200
 # Payload keys that must never reach the trail, whatever a publisher puts in an event.
@@ -67,8 +67,8 @@ def list_(
     actor_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> tuple[list[AuditEvent], dict[str, int]]:
-    """One page of events, newest first, and its pagination."""
+) -> Page[AuditEvent]:
+    """One page of events, newest first."""
     query = select(AuditEvent)
     if event:
         query = query.where(AuditEvent.event == event)
@@ -78,10 +78,5 @@ def list_(
         query = query.where(AuditEvent.created_at >= since)
     if until is not None:
         query = query.where(AuditEvent.created_at < until)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return list(rows), pagination(page=page, per_page=per_page, total=total)
+    ordered = query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    return paginate(ordered, page=page, per_page=per_page)

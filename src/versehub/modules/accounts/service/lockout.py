@@ -6,14 +6,14 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 
-from versehub.core.db import utcnow
+from versehub.core.db import insert_or_ignore, utcnow
 from versehub.core.errors import APIError
 from versehub.extensions import db
 from versehub.modules.accounts.models import LoginThrottle
-from versehub.modules.accounts.service.sql import insert_or_ignore
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -70,9 +70,10 @@ def _row_for_update(key: str, now: datetime) -> LoginThrottle:
     # Insert-or-ignore then lock: concurrent failures for one key count one after the other
     # (PostgreSQL row lock; SQLite serialises writers anyway).
     insert_or_ignore(
-        LoginThrottle,
-        values={"key": key, "failures": 0, "lockouts": 0, "updated_at": now},
-        keys=["key"],
+        db.session,
+        cast(Table, LoginThrottle.__table__),
+        [{"key": key, "failures": 0, "lockouts": 0, "updated_at": now}],
+        unique=["key"],
     )
     return db.session.scalars(
         select(LoginThrottle)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 
-from versehub.core.db import utcnow
+from versehub.core.db import insert_or_ignore, utcnow
 from versehub.extensions import cache, db
 from versehub.modules.accounts.models import RevokedToken
-from versehub.modules.accounts.service.sql import insert_or_ignore
 
 log = structlog.get_logger(__name__)
 
@@ -46,17 +46,14 @@ def revoke(
         return
     # An existing row already covers the token: a jti always has the same expiry, and a family
     # gets no new tokens once revoked, so its first revocation outlasts all of them.
-    insert_or_ignore(
-        RevokedToken,
-        values={
-            "token_id": token_id,
-            "kind": kind,
-            "user_id": user_id,
-            "revoked_at": now,
-            "expires_at": until,
-        },
-        keys=["token_id"],
-    )
+    row = {
+        "token_id": token_id,
+        "kind": kind,
+        "user_id": user_id,
+        "revoked_at": now,
+        "expires_at": until,
+    }
+    insert_or_ignore(db.session, cast(Table, RevokedToken.__table__), [row], unique=["token_id"])
     remember(token_id, until, now)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from versehub.core.api import Page, paginate
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError, field_error
 from versehub.core.events import publish
@@ -138,10 +139,8 @@ def create(
     return user
 
 
-def list_(
-    *, page: int, per_page: int, q: str | None = None, role: str | None = None
-) -> tuple[list[User], int]:
-    """One page of users by id, optionally filtered by a search text and a role; and the total."""
+def list_(*, page: int, per_page: int, q: str | None = None, role: str | None = None) -> Page[User]:
+    """One page of users by id, optionally filtered by a search text and a role."""
     query = select(User)
     if q:
         like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -150,11 +149,7 @@ def list_(
         )
     if role:
         query = query.where(User.role_rows.any(UserRole.role == role))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = db.session.scalars(
-        query.order_by(User.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(users), total
+    return paginate(query.order_by(User.id), page=page, per_page=per_page)
 
 
 def update_preferences(*, user: User, changes: PreferencesUpdate) -> User:

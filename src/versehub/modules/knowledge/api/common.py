@@ -9,9 +9,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Response
 from flask_openapi3.models.tag import Tag
-from flask_openapi3.types import ResponseDict
 from werkzeug.http import parse_etags
 
+from versehub.core.api import api_blueprint
 from versehub.core.auth import (
     Principal,
     current_principal,
@@ -20,7 +20,6 @@ from versehub.core.auth import (
 )
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
-from versehub.core.openapi import AUTHENTICATED, ErrorEnvelope, api_blueprint
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas.api import EntryData
 from versehub.modules.knowledge.service import entries, versions
@@ -30,22 +29,13 @@ R = TypeVar("R")
 
 READ_SCOPE, WRITE_SCOPE = "entries:read", "entries:write"
 
-bp = api_blueprint("knowledge", __name__, url_prefix="/api/v1", tag="knowledge")
-bp.abp_tags = []
-# Entries hold up to 200 000 characters of content plus a plain-language version.
-bp.max_content_length = 2 * 1024 * 1024  # type: ignore[attr-defined]
+# Each route names its tag (entries, categories-tags, search). Entries hold up to 200 000
+# characters of content plus a plain-language version: 2 MiB of body.
+bp = api_blueprint("knowledge", __name__, url_prefix="/api/v1", max_body=2 * 1024 * 1024)
 
 ENTRIES_TAG = Tag(name="entries", description="Knowledge entries, revisions and the workflow.")
 TAXONOMY_TAG = Tag(name="categories-tags", description="Categories and tags of entries.")
 SEARCH_TAG = Tag(name="search", description="Full-text search of entries.")
-
-SIGNED_IN = AUTHENTICATED
-# Reads are open to anonymous callers; a token or API key (with entries:read) may be sent.
-OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, *AUTHENTICATED]
-AUTH_ERRORS: ResponseDict = {401: ErrorEnvelope, 403: ErrorEnvelope}
-BODY_ERRORS: ResponseDict = {413: ErrorEnvelope}
-CONFLICT: ResponseDict = {409: ErrorEnvelope}
-NOT_MODIFIED: ResponseDict = {304: None}
 
 _ETAG = re.compile(r"e(\d+)-v(\d+)(?:-plain)?")
 
@@ -148,9 +138,11 @@ def entry_envelope(
     )
 
 
-def entry_response(entry: Entry, *, status: int = 200) -> Response:
+def entry_response(
+    entry: Entry, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """The entry envelope with its ETag (the version the caller's preference picks)."""
     viewer = current_principal()
     level = versions.reader_level(viewer=viewer)
     data = entry_data(entry, viewer, level)
-    return entry_envelope(data, etag_of(entry, data), status=status)
+    return entry_envelope(data, etag_of(entry, data), status=status, headers=headers)

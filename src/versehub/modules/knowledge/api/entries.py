@@ -14,20 +14,24 @@ from typing import Any
 
 from flask import Response
 
-from versehub.core.api import validated
+from versehub.core.api import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_MODIFIED,
+    OPTIONAL_AUTH,
+    SIGNED_IN,
+    list_answer,
+    location,
+    validated,
+)
 from versehub.core.auth import current_principal
-from versehub.core.envelope import envelope, list_envelope
+from versehub.core.envelope import envelope
 from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    CONFLICT,
     ENTRIES_TAG,
-    NOT_MODIFIED,
-    OPTIONAL_AUTH,
-    SIGNED_IN,
     bp,
     entry_data,
     entry_envelope,
@@ -44,6 +48,7 @@ from versehub.modules.knowledge.schemas import (
     EntryTransition,
     EntryUpdate,
     RevisionPublic,
+    RevisionsQuery,
     VersionBody,
 )
 from versehub.modules.knowledge.schemas.api import (
@@ -75,9 +80,11 @@ IF_MATCH = (
 @idempotent
 @validated
 def create_entry(body: EntryCreate) -> Response:
-    """Write a new draft (any signed-in person; API keys need `entries:write`); 201 + ETag."""
+    """Write a new draft (any signed-in person; API keys need `entries:write`); 201 + ETag and
+    `Location`."""
     entry = entries.create(data=body, viewer=current_principal())
-    return entry_response(entry, status=201)
+    where = location("knowledge.get_entry", entry_id=entry.id)
+    return entry_response(entry, status=201, headers=where)
 
 
 @bp.get(
@@ -189,11 +196,15 @@ def transition_entry(path: EntryPath, header: IfMatchHeader, body: EntryTransiti
 )
 @signed_in_read
 @validated
-def list_revisions(path: EntryPath) -> Response:
+def list_revisions(path: EntryPath, query: RevisionsQuery) -> Response:
     """An entry's revisions, newest first (author or editor; API keys need `entries:read`)."""
-    rows = revisions.list_(entry_id=path.entry_id, viewer=current_principal())
-    items = [RevisionPublic.model_validate(r).model_dump(mode="json") for r in rows]
-    return list_envelope(items, {"total": len(items)})
+    page = revisions.page(
+        entry_id=path.entry_id,
+        viewer=current_principal(),
+        page=query.page,
+        per_page=query.per_page,
+    )
+    return list_answer(page, lambda row: RevisionPublic.model_validate(row).model_dump(mode="json"))
 
 
 @bp.get(

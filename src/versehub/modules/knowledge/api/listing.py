@@ -8,30 +8,35 @@ tags do not (categories change without an entry event, and both are cheap).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from flask import Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from versehub.core.api import validated
+from versehub.core.api import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    CONFLICT,
+    OPTIONAL_AUTH,
+    SIGNED_IN,
+    created,
+    list_answer,
+    pagination,
+    validated,
+)
 from versehub.core.auth import current_principal, require_role
 from versehub.core.envelope import envelope, list_envelope
 from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.cache import cached_payload
 from versehub.modules.knowledge.api.common import (
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    CONFLICT,
     ENTRIES_TAG,
-    OPTIONAL_AUTH,
     SEARCH_TAG,
-    SIGNED_IN,
     TAXONOMY_TAG,
     bp,
     read_access,
     write_access,
 )
+from versehub.modules.knowledge.models import Category
 from versehub.modules.knowledge.schemas import (
     CategoryCreate,
     CategoryPublic,
@@ -39,10 +44,12 @@ from versehub.modules.knowledge.schemas import (
     ListQuery,
     SearchQuery,
     TagPublic,
+    TaxonomyQuery,
 )
 from versehub.modules.knowledge.schemas.api import (
     CategoryData,
     CategoryList,
+    CategoryPath,
     EntryList,
     TagList,
 )
@@ -50,7 +57,8 @@ from versehub.modules.knowledge.service import categories, search
 from versehub.modules.knowledge.service import tags as tag_service
 
 LIST_DOC = (
-    "Filters: `category` (slug), `tag`, `author` (id or username), `status`, "
+    "Filters: `category` (slug or id), `tag` (name or id), `author` (username or id; a filter "
+    "naming nothing answers 422 VAL_INVALID), `status`, "
     "`max_reading_level` (1-5), `date_field`/`date_from`/`date_to`. `sort` is `relevance` "
     "(default with `q`), `newest` (default otherwise) or `title`. Page with `per_page` (1-100, "
     "default 20) and either `cursor` (the previous page's `pagination.next_cursor`) or `page`. "
@@ -60,17 +68,15 @@ LIST_DOC = (
 )
 
 
-class TagsQuery(BaseModel):
-    """How many tags to list."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    limit: Annotated[int, Field(ge=1, le=100)] = 100
-
-
 def _page_data(page: EntryPage) -> dict[str, Any]:
     items = [item.model_dump(mode="json") for item in page.items]
-    return {"items": items, "pagination": page.model_dump(mode="json", exclude={"items"})}
+    paging = pagination(
+        per_page=page.per_page,
+        page=page.page,
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
+    return {"items": items, "pagination": paging}
 
 
 def _cached_page(endpoint: str, query: ListQuery, compute: Callable[[], EntryPage]) -> Response:
@@ -128,10 +134,29 @@ def search_entries(query: SearchQuery) -> Response:
     responses={200: Envelope[CategoryList], **AUTH_ERRORS},
 )
 @read_access
-def list_categories() -> Response:
-    """Every category, by name."""
-    items = [CategoryPublic.model_validate(c).model_dump(mode="json") for c in categories.list_()]
-    return list_envelope(items, {"total": len(items)})
+@validated
+def list_categories(query: TaxonomyQuery) -> Response:
+    """The categories, by name, page by page."""
+    page = categories.page(page=query.page, per_page=query.per_page)
+    return list_answer(page, _category_json)
+
+
+def _category_json(category: Category) -> dict[str, Any]:
+    return CategoryPublic.model_validate(category).model_dump(mode="json")
+
+
+@bp.get(
+    "/categories/<int:category_id>",
+    tags=[TAXONOMY_TAG],
+    security=OPTIONAL_AUTH,
+    responses={200: Envelope[CategoryData], **AUTH_ERRORS},
+)
+@read_access
+@validated
+def get_category(path: CategoryPath) -> Response:
+    """One category."""
+    category = categories.get(category_id=path.category_id)
+    return envelope({"category": _category_json(category)})
 
 
 @bp.post(
@@ -147,8 +172,11 @@ def list_categories() -> Response:
 def create_category(body: CategoryCreate) -> Response:
     """Create a category (editors; API keys need `entries:write`); 201."""
     category = categories.create(data=body, viewer=current_principal())
-    data = {"category": CategoryPublic.model_validate(category).model_dump(mode="json")}
-    return envelope(data, status=201)
+    return created(
+        {"category": _category_json(category)},
+        endpoint="knowledge.get_category",
+        values={"category_id": category.id},
+    )
 
 
 @bp.get(
@@ -159,10 +187,10 @@ def create_category(body: CategoryCreate) -> Response:
 )
 @read_access
 @validated
-def list_tags(query: TagsQuery) -> Response:
+def list_tags(query: TaxonomyQuery) -> Response:
     """Tags on entries the caller may read, with how many of those carry each, most used first."""
-    items = [
-        {**TagPublic.model_validate(tag).model_dump(mode="json"), "entries": uses}
-        for tag, uses in tag_service.list_(viewer=current_principal(), limit=query.limit)
-    ]
-    return list_envelope(items, {"total": len(items)})
+    page = tag_service.page(viewer=current_principal(), page=query.page, per_page=query.per_page)
+    return list_answer(
+        page,
+        lambda row: {**TagPublic.model_validate(row[0]).model_dump(mode="json"), "entries": row[1]},
+    )

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from flask import Response
 
-from versehub.core.api import validated
+from versehub.core.api import AUTH_ERRORS, BODY_ERRORS, CONFLICT, SIGNED_IN, list_answer, validated
 from versehub.core.auth import current_principal
-from versehub.core.envelope import envelope, list_envelope
+from versehub.core.envelope import envelope
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.common import (
-    AUTH_ERRORS,
-    BODY_ERRORS,
-    CONFLICT,
     ENTRIES_TAG,
-    SIGNED_IN,
     bp,
     entry_response,
     expected_version,
@@ -57,14 +53,7 @@ def _item(entry: Entry) -> BinItem:
 def list_bin(query: BinQuery) -> Response:
     """List the recycle bin."""
     page = recycle_bin.list_(viewer=current_principal(), page=query.page, per_page=query.per_page)
-    items = [_item(entry).model_dump(mode="json") for entry in page.items]
-    pagination = {
-        "per_page": page.per_page,
-        "page": page.page,
-        "total": page.total,
-        "has_more": page.has_more,
-    }
-    return list_envelope(items, pagination)
+    return list_answer(page, lambda entry: _item(entry).model_dump(mode="json"))
 
 
 @bp.post(

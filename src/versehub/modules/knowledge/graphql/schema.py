@@ -19,6 +19,7 @@ import strawberry
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import lazyload
 
+from versehub.core.api import PER_PAGE_DEFAULT
 from versehub.core.auth import Principal, check_verified_email
 from versehub.core.errors import APIError, field_error
 from versehub.core.validation import invalid
@@ -35,7 +36,6 @@ from versehub.modules.knowledge.graphql.types import (
 )
 from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import (
-    PER_PAGE_DEFAULT,
     SEARCH_SYNTAX,
     EntryCreate,
     EntryTransition,

@@ -17,11 +17,11 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from versehub.core.api import PER_PAGE_MAX
 from versehub.core.errors import APIError, field_error
 from versehub.modules.knowledge.events import sign_videos_for
 from versehub.modules.knowledge.graphql import loaders
 from versehub.modules.knowledge.models import Category, Entry, EntryRevision, Tag
-from versehub.modules.knowledge.schemas import PER_PAGE_MAX
 from versehub.modules.knowledge.service import entries, permissions, versions
 
 REVISIONS_DEFAULT = 20

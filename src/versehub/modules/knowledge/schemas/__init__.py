@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from versehub.core.api import PER_PAGE_DEFAULT, PER_PAGE_MAX, PageQuery
 from versehub.core.text import Text
 from versehub.core.validation import NotNull
 from versehub.modules.knowledge.models import (
@@ -23,7 +24,6 @@ from versehub.modules.knowledge.models import (
 CONTENT_MAX = 200_000
 QUERY_MAX = 500
 MAX_TAGS = 20
-PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
 REVIEW_NOTE_MAX = 2000
 
 Sort = Literal["relevance", "newest", "title"]
@@ -208,11 +208,16 @@ class BinItem(_Output):
     purge_at: datetime
 
 
-class BinQuery(_Input):
+class BinQuery(PageQuery):
     """Paging of the recycle bin (most recently deleted first)."""
 
-    per_page: Annotated[int, Field(ge=1, le=PER_PAGE_MAX)] = PER_PAGE_DEFAULT
-    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+
+class RevisionsQuery(PageQuery):
+    """Paging of an entry's revisions (newest first)."""
+
+
+class TaxonomyQuery(PageQuery):
+    """Paging of the categories (by name) and of the tags (most used first)."""
 
 
 class RevisionPublic(_Output):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from versehub.core.api import Pagination
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.schemas import (
     BinItem,
@@ -63,6 +64,12 @@ class EntryReadQuery(BaseModel):
     )
 
 
+class CategoryPath(BaseModel):
+    """`/categories/{category_id}`."""
+
+    category_id: int = Field(ge=0, le=MAX_ID)
+
+
 class RevisionPath(BaseModel):
     """`/entries/{entry_id}/revisions/{number}`."""
 
@@ -93,15 +100,6 @@ class EntryEnvelope(Envelope[EntryData]):
     )
 
 
-class Pagination(BaseModel):
-    """Paging of a list: continue with `next_cursor` (cursor walk) or `page + 1` (offset walk)."""
-
-    per_page: int
-    next_cursor: str | None = None
-    page: int | None = None
-    has_more: bool = False
-
-
 class EntryList(BaseModel):
     """`data` of `GET /entries` and `GET /search`."""
 
@@ -115,17 +113,11 @@ class RevisionData(BaseModel):
     revision: RevisionPublic
 
 
-class RevisionListInfo(BaseModel):
-    """Pagination of the revision list (every revision in one page)."""
-
-    total: int
-
-
 class RevisionList(BaseModel):
     """`data` of `GET /entries/{entry_id}/revisions`, newest first."""
 
     items: list[RevisionPublic]
-    pagination: RevisionListInfo
+    pagination: Pagination
 
 
 class CategoryData(BaseModel):
@@ -134,17 +126,11 @@ class CategoryData(BaseModel):
     category: CategoryPublic
 
 
-class CountInfo(BaseModel):
-    """Pagination of a short list returned whole."""
-
-    total: int
-
-
 class CategoryList(BaseModel):
     """`data` of `GET /categories`."""
 
     items: list[CategoryPublic]
-    pagination: CountInfo
+    pagination: Pagination
 
 
 class TagCount(TagPublic):
@@ -157,20 +143,11 @@ class TagList(BaseModel):
     """`data` of `GET /tags`, most used first."""
 
     items: list[TagCount]
-    pagination: CountInfo
-
-
-class BinPagination(BaseModel):
-    """Paging of the recycle bin: an offset walk (`page + 1` while `has_more`)."""
-
-    per_page: int
-    page: int
-    total: int
-    has_more: bool
+    pagination: Pagination
 
 
 class BinList(BaseModel):
     """`data` of `GET /recycle-bin`, most recently deleted first."""
 
     items: list[BinItem]
-    pagination: BinPagination
+    pagination: Pagination

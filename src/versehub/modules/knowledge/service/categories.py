@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from versehub.core.api import Page, paginate
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError, field_error
 from versehub.extensions import db
@@ -74,6 +75,21 @@ def require_by_slug(*, slug: str, field: str = "category") -> Category:
 def list_() -> list[Category]:
     """Every category, by name."""
     return list(db.session.scalars(select(Category).order_by(Category.name)))
+
+
+def page(*, page: int, per_page: int) -> Page[Category]:
+    """One page of the categories, by name."""
+    return paginate(
+        select(Category).order_by(Category.name, Category.id), page=page, per_page=per_page
+    )
+
+
+def get(*, category_id: int) -> Category:
+    """A category by id, or RES_NOT_FOUND."""
+    found = db.session.get(Category, category_id)
+    if found is None:
+        raise APIError("RES_NOT_FOUND", "No such category")
+    return found
 
 
 def create(*, data: CategoryCreate, viewer: Principal | None) -> Category:

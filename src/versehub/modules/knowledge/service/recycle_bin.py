@@ -9,12 +9,12 @@ stays taken while an entry is in the bin, so a restored entry comes back at its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, select
 
+from versehub.core.api import Page, paginate
 from versehub.core.auth import Principal
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError
@@ -48,42 +48,20 @@ def _owned_by(viewer: Principal) -> ColumnElement[bool]:
     return Entry.author_id == viewer.user_id
 
 
-@dataclass(frozen=True)
-class BinPage:
-    """One page of the bin, most recently deleted first."""
-
-    items: list[Entry]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def has_more(self) -> bool:
-        """Whether a later page holds more."""
-        return self.page * self.per_page < self.total
-
-
-def list_(*, viewer: Principal | None, page: int = 1, per_page: int = 20) -> BinPage:
+def list_(*, viewer: Principal | None, page: int = 1, per_page: int = 20) -> Page[Entry]:
     """The restorable entries of the bin this viewer may see (editors: all; others: their own)."""
     who = permissions.require_author(viewer)
     return _page([_restorable(utcnow()), _owned_by(who)], page=page, per_page=per_page)
 
 
-def list_all(*, page: int = 1, per_page: int = 100) -> BinPage:
+def list_all(*, page: int = 1, per_page: int = 100) -> Page[Entry]:
     """Everything in the bin, expired or not (for operators: the CLI)."""
     return _page([Entry.deleted_at.is_not(None)], page=page, per_page=per_page)
 
 
-def _page(where: list[ColumnElement[bool]], *, page: int, per_page: int) -> BinPage:
-    total = db.session.scalar(select(func.count()).select_from(Entry).where(*where)) or 0
-    rows = db.session.scalars(
-        select(Entry)
-        .where(*where)
-        .order_by(Entry.deleted_at.desc(), Entry.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return BinPage(items=list(rows), page=page, per_page=per_page, total=total)
+def _page(where: list[ColumnElement[bool]], *, page: int, per_page: int) -> Page[Entry]:
+    statement = select(Entry).where(*where).order_by(Entry.deleted_at.desc(), Entry.id.desc())
+    return paginate(statement, page=page, per_page=per_page)
 
 
 def _binned(entry_id: int, viewer: Principal, *, restorable_only: bool) -> Entry:

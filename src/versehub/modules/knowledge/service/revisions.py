@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
+from versehub.core.api import Page, paginate
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError
 from versehub.extensions import db
@@ -57,16 +58,26 @@ def record(
     return revision
 
 
+def _newest_first(entry_id: int) -> Select[EntryRevision]:
+    return (
+        select(EntryRevision)
+        .where(EntryRevision.entry_id == entry_id)
+        .order_by(EntryRevision.number.desc())
+    )
+
+
 def list_(*, entry_id: int, viewer: Principal | None) -> list[EntryRevision]:
     """An entry's revisions, newest first (for those who may edit it)."""
     permissions.require_edit(viewer, db.session.get(Entry, entry_id))
-    return list(
-        db.session.scalars(
-            select(EntryRevision)
-            .where(EntryRevision.entry_id == entry_id)
-            .order_by(EntryRevision.number.desc())
-        )
-    )
+    return list(db.session.scalars(_newest_first(entry_id)))
+
+
+def page(
+    *, entry_id: int, viewer: Principal | None, page: int, per_page: int
+) -> Page[EntryRevision]:
+    """One page of an entry's revisions, newest first (for those who may edit it)."""
+    permissions.require_edit(viewer, db.session.get(Entry, entry_id))
+    return paginate(_newest_first(entry_id), page=page, per_page=per_page)
 
 
 def get(*, entry_id: int, number: int, viewer: Principal | None) -> EntryRevision:

@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select
 from sqlalchemy.orm import defer, joinedload, lazyload, load_only
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.expression import Subquery
 
 from versehub.core.auth import Principal
-from versehub.core.errors import APIError
+from versehub.core.errors import APIError, field_error
 from versehub.core.text import nfc
 from versehub.extensions import db
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service.users import username_key
 from versehub.modules.knowledge.models import Category, Entry, Tag
 from versehub.modules.knowledge.schemas import EntryPage, EntrySummary, ListQuery, Sort
+from versehub.modules.knowledge.schemas.api import MAX_ID
 from versehub.modules.knowledge.service import cursors, permissions, query_syntax
 from versehub.modules.knowledge.service import tags as tag_service
 from versehub.modules.knowledge.service.rendering import highlight
@@ -61,22 +62,11 @@ def clean_query(q: str | None) -> str:
 def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if query.category:
-        slug = select(Category.id).where(Category.slug == query.category).scalar_subquery()
-        where.append(Entry.category_id == slug)
+        where.append(Entry.category_id == _category_id(query.category))
     if query.tag:
-        try:
-            name = tag_service.normalise(query.tag)
-        except APIError:  # no entry can carry an invalid tag
-            return [false()]
-        where.append(Entry.tags.any(Tag.name == name))
+        where.append(Entry.tags.any(Tag.id == _tag_id(query.tag)))
     if query.author:
-        if query.author.isdecimal():
-            where.append(Entry.author_id == int(query.author))
-        else:
-            key = username_key(query.author.strip())
-            where.append(
-                Entry.author_id == select(User.id).where(User.username_key == key).scalar_subquery()
-            )
+        where.append(Entry.author_id == _author_id(query.author))
     if query.status:
         where.append(Entry.status == query.status)
     if query.max_reading_level:
@@ -87,6 +77,56 @@ def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
     if query.date_to:
         where.append(stamp < datetime.combine(query.date_to + timedelta(days=1), time(), UTC))
     return where
+
+
+# Filters name a thing by slug (name, username) or id. One that names nothing is refused: an empty
+# list would read as "nothing matches" when the caller misspelt the filter.
+def _unknown(field: str, what: str) -> APIError:
+    return APIError("VAL_INVALID", errors=[field_error(field, f"No such {what}")])
+
+
+def _as_id(ref: str) -> int | None:
+    # Ids beyond the column type would make PostgreSQL fail the query rather than find nothing.
+    return int(ref) if ref.isdecimal() and int(ref) <= MAX_ID else None
+
+
+def _category_id(ref: str) -> int:
+    found = db.session.scalar(select(Category.id).where(Category.slug == ref))
+    number = _as_id(ref)
+    if found is None and number is not None:
+        found = db.session.scalar(select(Category.id).where(Category.id == number))
+    if found is None:
+        raise _unknown("category", "category (give its slug or id)")
+    return found
+
+
+def _tag_id(ref: str) -> int:
+    found = None
+    try:
+        name = tag_service.normalise(ref)
+    except APIError:
+        name = None
+    if name is not None:
+        found = db.session.scalar(select(Tag.id).where(Tag.name == name))
+    number = _as_id(ref)
+    if found is None and number is not None:
+        found = db.session.scalar(select(Tag.id).where(Tag.id == number))
+    if found is None:
+        raise _unknown("tag", "tag (give its name or id)")
+    return found
+
+
+def _author_id(ref: str) -> int:
+    number = _as_id(ref.strip())
+    found = None
+    if number is not None:
+        found = db.session.scalar(select(User.id).where(User.id == number))
+    if found is None:
+        key = username_key(ref.strip())
+        found = db.session.scalar(select(User.id).where(User.username_key == key))
+    if found is None:
+        raise _unknown("author", "author (give a username or user id)")
+    return found
 
 
 def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:

@@ -7,9 +7,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Select, Table, func, select
 
 from versehub.core import text
+from versehub.core.api import Page, paginate
 from versehub.core.auth import Principal
 from versehub.core.db import insert_or_ignore
 from versehub.core.errors import APIError, field_error
@@ -73,17 +74,25 @@ def list_(*, viewer: Principal | None, limit: int = 100) -> list[tuple[Tag, int]
     Counted over `permissions.visible_clause`, the rule of the entry lists: a tag that only an
     unreadable entry carries (another person's private draft) is not listed at all.
     """
+    rows = db.session.execute(_usage(viewer).limit(limit)).all()
+    return [(tag, int(count)) for tag, count in rows]
+
+
+def page(*, viewer: Principal | None, page: int, per_page: int) -> Page[tuple[Tag, int]]:
+    """One page of `list_`'s tags with their uses, most used first."""
+    return paginate(_usage(viewer), page=page, per_page=per_page)
+
+
+def _usage(viewer: Principal | None) -> Select[Tag, int]:
     uses = func.count(entry_tags.c.entry_id)
-    rows = db.session.execute(
+    return (
         select(Tag, uses)
         .join(entry_tags, entry_tags.c.tag_id == Tag.id)
         .join(Entry, Entry.id == entry_tags.c.entry_id)
         .where(permissions.visible_clause(viewer))
         .group_by(Tag.id)
         .order_by(uses.desc(), Tag.name)
-        .limit(limit)
-    ).all()
-    return [(tag, int(count)) for tag, count in rows]
+    )
 
 
 def for_entries(*, entry_ids: Sequence[int]) -> dict[int, list[Tag]]:

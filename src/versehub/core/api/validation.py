@@ -1,4 +1,5 @@
-"""HTTP plumbing every module's REST routes share: request validation after the guards."""
+"""`validated`: the one request validator of REST routes (path, query, body, headers), run after
+the guards."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar, get_type_hints
 from flask import request
 from pydantic import BaseModel, ValidationError
 
+from versehub.core.errors import APIError, field_error
 from versehub.core.validation import invalid, parse_body, parse_query
 
 P = ParamSpec("P")
@@ -28,6 +30,34 @@ def _model(value: dict[str, Any], model: type[BaseModel]) -> BaseModel:
         raise invalid(exc) from exc
 
 
+def query_names(model: type[BaseModel] | None) -> frozenset[str]:
+    """The query parameters `model` accepts: each field's name and its alias."""
+    if model is None:
+        return frozenset()
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        if field.alias:
+            names.add(field.alias)
+    return frozenset(names)
+
+
+def refuse_unknown_query(known: frozenset[str]) -> None:
+    """VAL_INVALID naming every query parameter the route does not take.
+
+    A misspelt filter (`?catgory=x`) must not silently answer the unfiltered list.
+    """
+    unknown = [key for key in request.args if key not in known]
+    if unknown:
+        raise APIError(
+            "VAL_INVALID",
+            errors=[
+                field_error(key, "Extra inputs are not permitted", "extra_forbidden")
+                for key in unknown
+            ],
+        )
+
+
 def validated(view: Callable[P, R]) -> Callable[P, R]:
     """Validate the view's `path`, `query`, `body` and `header` parameters right before it runs.
 
@@ -36,13 +66,15 @@ def validated(view: Callable[P, R]) -> Callable[P, R]:
     this innermost decorator, so rate limits and guards still run first (an anonymous caller
     gets AUTH_REQUIRED, not a validation error) and bodies and queries are read exactly as
     `parse_body` / `parse_query` read them (VAL_MALFORMED for a missing or non-JSON body,
-    repeated query keys as lists).
+    repeated query keys as lists). A query parameter the route does not declare is refused
+    (VAL_INVALID naming it) on every route, with or without a query model.
     """
     hints = get_type_hints(view)
     path_model: type[BaseModel] | None = hints.get("path")
     query_model: type[BaseModel] | None = hints.get("query")
     body_model: type[BaseModel] | None = hints.get("body")
     header_model: type[BaseModel] | None = hints.get("header")
+    known_query = query_names(query_model)
 
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -51,6 +83,7 @@ def validated(view: Callable[P, R]) -> Callable[P, R]:
         if path_model is not None:
             values = {name: kwargs.pop(name) for name in path_model.model_fields if name in kwargs}
             kwargs["path"] = _model(values, path_model)
+        refuse_unknown_query(known_query)
         if query_model is not None:
             kwargs["query"] = parse_query(query_model)
         if body_model is not None:
