@@ -1,4 +1,4 @@
-"""Security headers on every response, the per-request CSP nonce and the session cookie flags.
+"""Security headers on every response, the per-request CSP nonce, cookie sessions and their flags.
 
 Why not Flask-Talisman: its last release (1.1.0) is from 2023, it ships no type hints (mypy
 --strict), it still emits the retired Feature-Policy header, its HTTPS redirect and nonce
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Request, Response, g, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from versehub.core.cors import init_cors
 
@@ -113,6 +115,36 @@ def content_security_policy(nonce: str, *, upgrade_insecure: bool = False) -> st
     return policy
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without the per-request set-up: the signer is built once
+    per secret key (and fallbacks), and a request without the cookie (every API call with a
+    token) gets its empty session without one."""
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's signer for the app's current keys, made on first use."""
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(keys)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if signer is None:
+                return None
+            if len(self._signers) > 8:  # keys changed at run time (tests): keep it small
+                self._signers.clear()
+            self._signers[keys] = signer
+        return signer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The cookie's session; an empty one, straight away, when there is no cookie."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_security(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response, expose `csp_nonce()`, set cookie flags, CORS."""
     production = settings.is_production
@@ -149,6 +181,7 @@ def init_security(app: Flask, settings: Settings) -> None:
         return response
 
     app.after_request(add_security_headers)
+    app.session_interface = CookieSessions()
     # A Jinja global rather than a context processor: macros imported without context see it too.
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.config.update(
