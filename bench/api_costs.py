@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -163,6 +164,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script: set-up, then one line 
                 db.engine.dispose()
     finally:
         server.stop()
+        shutil.rmtree(instance, ignore_errors=True)
     print(json.dumps(report, indent=2))
 
 
