@@ -1,26 +1,34 @@
 """Where the time of one `GET /api/v1/entries?per_page=20` goes, stage by stage, in one process.
 
-Run: .venv/bin/python -m bench.api_costs [--runs 300]
+Run: .venv/bin/python -m bench.api_costs [--runs 300] [--parts-only]
 
 The companion of bench_api (which measures the whole server): on a throw-away PostgreSQL with
 the demo hub, one thread times each stage alone — SQL statements, wall and CPU time per call —
 and times what the stages would cost with leaner loading, using only the loader options that
 `search.fetch` already accepts, so no source change is needed to measure it.
+
+Then, with production settings (JSON log lines at INFO, to /dev/null here), the whole request
+through `app.wsgi_app` (CPU µs, cache hit and cache off) and its parts (`bench/request_parts.py`:
+log line, rate limiter, security headers, JSON envelope, hooks, teardown, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
 
 from tests.servers import PostgresServer, postgres_bindir
+from werkzeug.test import EnvironBuilder
 
 from bench.bench_api import create_database
 from bench.machine import describe
@@ -50,6 +58,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script: set-up, then one line 
     """Set up PostgreSQL and the demo hub, time each stage, print a JSON report."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument(
+        "--parts-only", action="store_true", help="skip the stages, time the request's parts"
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -142,14 +153,71 @@ def main() -> None:  # noqa: PLR0915 - one linear script: set-up, then one line 
             "whole request, cache on (hits)": lambda: cached_client.get(PATH, headers=headers),
         }
         report["runs"] = args.runs
-        report["stages"] = {name: measure(run, args.runs, counter) for name, run in stages.items()}
+        if not args.parts_only:
+            report["stages"] = {
+                name: measure(run, args.runs, counter) for name, run in stages.items()
+            }
+        report["parts"] = production_parts(settings, token, args.runs, counter)
         for flask_app in (app, cached_app):
             with flask_app.app_context():
                 db.session.remove()
                 db.engine.dispose()
     finally:
         server.stop()
+        shutil.rmtree(instance, ignore_errors=True)
     print(json.dumps(report, indent=2))
+
+
+def production_parts(
+    settings: dict[str, Any], token: str, runs: int, counter: list[int]
+) -> dict[str, Any]:
+    """The whole request and its parts on production settings, cache hit and cache off."""
+    from cryptography.fernet import Fernet
+    from sqlalchemy import event
+
+    from bench import request_parts
+    from versehub import create_app
+    from versehub.extensions import db
+
+    production = {
+        **settings,
+        "env": "production",
+        "log_level": "INFO",
+        "log_json": True,
+        "totp_encryption_keys": Fernet.generate_key().decode(),
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    from bench.bare_app import app as bare
+
+    out: dict[str, Any] = {}
+    bare_environ = EnvironBuilder(path=PATH).get_environ()
+    out["bare Flask"] = {
+        "whole_request_cpu_us": request_parts.whole(bare, bare_environ, runs)["cpu_us"]
+    }
+    with open(os.devnull, "w") as sink, redirect_stderr(sink):
+        for name, overrides in (("cache hit", {}), ("cache off", {"api_cache_timeout": 0})):
+            app = create_app({**production, **overrides})
+            with app.app_context():
+                event.listen(
+                    db.engine,
+                    "before_cursor_execute",
+                    lambda *_: counter.__setitem__(0, counter[0] + 1),
+                )
+            environ = EnvironBuilder(path=PATH, headers=headers).get_environ()
+            before = counter[0]
+            whole = request_parts.whole(app, environ, runs)
+            statements = (counter[0] - before) / (runs + 50)
+            out[name] = {
+                "whole_request_cpu_us": whole["cpu_us"],
+                "whole_request_process_cpu_us": whole["process_cpu_us"],
+                "whole_request_wall_us": whole["wall_us"],
+                "statements": round(statements, 1),
+                **request_parts.parts(app, environ, runs),
+            }
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+    return out
 
 
 if __name__ == "__main__":

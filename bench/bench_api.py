@@ -347,10 +347,87 @@ def _frame_package(frame: str) -> str:
     return path
 
 
+# Parts of a request (RESULTS.md's py-spy table): (part, path fragment as py-spy shortens paths,
+# from the package on; function names, or empty for any). A sample counts once, in the innermost
+# frame that names a part; samples in no part but in Flask or Werkzeug frames count as "Flask
+# and Werkzeug", in gunicorn frames as "gunicorn".
+PART_RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("principal SQL", "accounts/service/principals.py", frozenset()),
+    ("principal SQL", "accounts/service/revocation.py", frozenset()),
+    ("JWT verification", "jwt/", frozenset()),
+    ("JWT verification", "accounts/service/tokens.py", frozenset({"decode"})),
+    ("caller (resolvers, principal cache)", "versehub/core/auth.py", frozenset()),
+    ("caller (resolvers, principal cache)", "accounts/api/resolvers.py", frozenset()),
+    ("caller (resolvers, principal cache)", "accounts/web/session.py", frozenset()),
+    ("request log line", "versehub/core/logging.py", frozenset()),
+    ("request log line", "structlog/", frozenset()),
+    ("request log line", "logging/__init__.py", frozenset()),
+    ("request id", "versehub/core/requests.py", frozenset({"_assign_request_id"})),
+    ("rate limiter", "flask_limiter/", frozenset()),
+    ("rate limiter", "limits/", frozenset()),
+    ("rate limiter", "versehub/core/limits/", frozenset()),
+    (
+        "security headers",
+        "versehub/core/security.py",
+        frozenset({"add_security_headers", "csp_nonce", "content_security_policy"}),
+    ),
+    ("security headers", "versehub/core/cors.py", frozenset()),
+    ("session cookie", "versehub/core/security.py", frozenset()),
+    ("session cookie", "flask/sessions.py", frozenset()),
+    ("session cookie", "itsdangerous/", frozenset()),
+    ("session and context teardown", "versehub/core/outages.py", frozenset({"remove_session"})),
+    ("session and context teardown", "flask_sqlalchemy/", frozenset({"_teardown_session"})),
+    ("JSON envelope", "versehub/core/envelope.py", frozenset()),
+    ("JSON envelope", "versehub/core/validation.py", frozenset({"response"})),
+    ("JSON envelope", "flask/json/", frozenset()),
+    ("JSON envelope", "json/encoder.py", frozenset()),
+    ("response cache lookup", "knowledge/api/cache.py", frozenset()),
+    ("response cache lookup", "flask_caching/", frozenset()),
+    ("response cache lookup", "cachelib/", frozenset()),
+    ("Prometheus metrics", "prometheus_client/", frozenset()),
+    ("Prometheus metrics", "versehub/core/metrics.py", frozenset()),
+    ("query validation", "versehub/core/api.py", frozenset()),
+    ("query validation", "versehub/core/validation.py", frozenset({"parse_query"})),
+    ("page query (cache miss)", "knowledge/service/", frozenset()),
+    ("CSRF, module access, API version", "versehub/core/csrf.py", frozenset()),
+    ("CSRF, module access, API version", "versehub/core/module_access.py", frozenset()),
+    ("CSRF, module access, API version", "versehub/core/versioning.py", frozenset()),
+    ("CSRF, module access, API version", "flask_wtf/", frozenset()),
+    ("Flask-Login", "flask_login/", frozenset()),
+)
+
+
+def frame_part(frame: str) -> str | None:
+    """The part one py-spy frame (`function (path:line)`) belongs to, if any."""
+    function, _, where = frame.partition(" (")
+    where = "/" + where
+    for part, fragment, functions in PART_RULES:
+        if "/" + fragment in where and (not functions or function.rsplit(".", 1)[-1] in functions):
+            return part
+    return None
+
+
+def sample_part(frames: list[str]) -> str:
+    """The innermost part of a stack (outermost frame first)."""
+    for frame in reversed(frames):
+        part = frame_part(frame)
+        if part is not None:
+            return part
+    if any(
+        "(flask/" in f or "(werkzeug/" in f or "/flask/" in f or "/werkzeug/" in f for f in frames
+    ):
+        return "Flask and Werkzeug (routing, contexts, response, hooks)"
+    if any("gunicorn/" in f for f in frames):
+        return "gunicorn HTTP parsing and writing"
+    return "other"
+
+
 def summarise_profile(raw: Path, top: int = 60) -> dict[str, Any]:
-    """Self samples per package and inclusive samples per function of request threads."""
+    """Samples of request threads per part (innermost part, each sample once), self samples per
+    package and inclusive samples per function."""
     self_by_package: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
+    by_part: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -361,6 +438,7 @@ def summarise_profile(raw: Path, top: int = 60) -> dict[str, Any]:
             continue  # the gthread accept loop, the master, idle bookkeeping
         n = int(count)
         total += n
+        by_part[sample_part(frames)] += n
         self_by_package[_frame_package(frames[-1])] += n
         for name in {re.sub(r":\d+\)$", ")", f) for f in frames}:
             inclusive[name] += n
@@ -370,6 +448,7 @@ def summarise_profile(raw: Path, top: int = 60) -> dict[str, Any]:
 
     return {
         "request_samples": total,
+        "by_part_pct": pct(by_part, len(by_part)),
         "self_by_package_pct": pct(self_by_package, 20),
         "inclusive_by_function_pct": pct(inclusive, top),
     }

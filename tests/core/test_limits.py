@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from versehub.core.auth import Principal, login_required, register_resolver
 from versehub.core.envelope import envelope
 from versehub.core.errors import APIError
 from versehub.core.limits import auth_limit, exempt, limit, request_key
+from versehub.core.limits.storage import SWEEP_EVERY, LocalCounters
 from versehub.core.limits.violations import MemoryViolations
 from versehub.settings import SettingsError, load_settings
 
@@ -502,3 +504,47 @@ def test_cli_lists_and_lifts_bans(make_app: AppFactory) -> None:
     missing = runner.invoke(args=["bans", "lift", "ip:127.0.0.1"])
     assert missing.exit_code == 1
     assert "No active ban" in missing.output
+
+
+# --- the in-process storage ------------------------------------------------------------------
+def test_counted_requests_start_no_threads(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The `limits` library's memory storage started a timer thread on a counted request whenever
+    # its previous one (10 ms) had run out: a thread for nearly every request at low traffic.
+    app = limited_app(make_app, rate_limit_default="1000/minute")
+    client = app.test_client()
+    client.get("/api/v1/limitstest/default")  # the app's first request may start its own
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    for _ in range(5):
+        time.sleep(0.02)
+        assert client.get("/api/v1/limitstest/default").status_code == 200
+    assert started == []
+
+
+def test_local_counters_count_per_window_and_forget_old_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    counters = LocalCounters()
+    assert [counters.incr("a", 60), counters.incr("a", 60), counters.incr("b", 60)] == [1, 2, 1]
+    assert (counters.get("a"), counters.get_expiry("a")) == (2, 1_060.0)
+    now[0] = 1_060.0  # the window has ended: nothing counted, a new window starts
+    assert (counters.get("a"), counters.get_expiry("a")) == (0, 1_060.0)
+    assert counters.incr("a", 60, amount=3) == 3
+    assert counters.get_expiry("a") == 1_120.0
+    now[0] += SWEEP_EVERY  # the next count sweeps the windows that ended ("b", unread since)
+    counters.incr("c", 60)
+    assert counters.get("b") == 0
+    assert "b" not in counters._windows
+    counters.clear("a")
+    assert counters.get("a") == 0
+    assert counters.reset() == 1

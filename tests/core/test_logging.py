@@ -6,9 +6,11 @@ import json
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import AppFactory
-from versehub.core.logging import REDACTED, configure_logging
+from versehub.core.logging import REDACTED, SENSITIVE_VALUE, configure_logging, scrub_text
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
 
@@ -91,3 +93,67 @@ def test_stdlib_loggers_go_through_the_same_redaction(
     out = capsys.readouterr().err
     assert "tok_999999" not in out
     assert json_lines(out)[0]["logger"] == "thirdparty"
+
+
+def test_the_access_line_has_the_fields_and_order_of_any_other_line(
+    make_app: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(log_json=True, log_level="INFO")
+
+    @app.get("/bind-user")
+    def bind_user() -> str:
+        structlog.contextvars.bind_contextvars(user_id=7)
+        # The same event through structlog's whole processor chain, for comparison.
+        structlog.get_logger("versehub.request").info(
+            "request", method="GET", path="/bind-user", status=200, duration_ms=0.5
+        )
+        return "ok"
+
+    capsys.readouterr()
+    app.test_client().get("/bind-user", headers={"X-Request-ID": "req-7"})
+    chained, access = json_lines(capsys.readouterr().err)
+    own = ["method", "path", "status", "duration_ms", "event"]
+    stamped = ["level", "logger", "timestamp"]
+    # Context variables come between, in the order the context iterates them (not fixed).
+    for line in (access, chained):
+        keys = list(line)
+        assert keys[:5] == own
+        assert keys[-3:] == stamped
+        assert set(keys[5:-3]) == {"request_id", "user_id"}
+    assert {k: v for k, v in access.items() if k not in ("duration_ms", "timestamp")} == {
+        k: v for k, v in chained.items() if k not in ("duration_ms", "timestamp")
+    }
+    assert access["timestamp"].endswith("Z")
+    assert isinstance(access["duration_ms"], float)
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "console"])
+def test_the_access_line_redacts_credentials_in_the_path_and_request_id(
+    make_app: AppFactory, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    client = make_app(log_json=as_json, log_level="INFO").test_client()
+    capsys.readouterr()
+    client.get(f"/api/v1/nope/{JWT}", headers={"X-Request-ID": JWT})
+    out = capsys.readouterr().err
+    assert JWT not in out
+    assert "/api/v1/nope/" + REDACTED in out
+
+
+def test_the_access_line_follows_the_level(
+    make_app: AppFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_app(log_json=True, log_level="WARNING").test_client()
+    capsys.readouterr()
+    client.get("/api/v1/nope")
+    assert not [line for line in json_lines(capsys.readouterr().err) if line["event"] == "request"]
+
+
+# Pieces of every credential pattern, so that generated text often matches one.
+PIECES = [*"abeyJrBEARpswd=tkn_@:/. -\tİK", "eyJ", "bearer ", "BeArEr ", "password=", "://u:p@"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(PIECES), max_size=30))
+def test_the_quick_test_before_the_credential_pattern_never_skips_a_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert scrub_text(text) == SENSITIVE_VALUE.sub(REDACTED, text)

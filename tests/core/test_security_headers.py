@@ -76,6 +76,10 @@ def add_test_routes(app: Flask, files: Path) -> Flask:
         session["seen"] = True
         return "ok"
 
+    @app.get("/sectest/session-read")
+    def read_session() -> str:
+        return "seen" if session.get("seen") else "new"
+
     @app.get("/sectest/own-csp")
     def own_csp() -> Response:
         return Response("x", headers={"Content-Security-Policy": "sandbox"})
@@ -245,3 +249,17 @@ def test_development_has_no_hsts(make_app: AppFactory) -> None:
     response = make_app(env="development").test_client().get("/health/live")
     assert "Strict-Transport-Security" not in response.headers
     assert "upgrade-insecure-requests" not in response.headers["Content-Security-Policy"]
+
+
+def test_the_session_survives_requests_and_follows_key_rotation(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/sectest/session-read").text == "new"  # no cookie: an empty session
+    client.get("/sectest/session")
+    assert client.get("/sectest/session-read").text == "seen"
+    old_key = app.secret_key
+    app.secret_key = "another-" + secrets.token_urlsafe(32)
+    assert client.get("/sectest/session-read").text == "new"  # signed with a key no longer ours
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get("/sectest/session-read").text == "seen"  # the old key as a fallback
+    client.set_cookie("session", "not-a-signed-value")
+    assert client.get("/sectest/session-read").text == "new"

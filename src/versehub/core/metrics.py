@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -44,6 +45,11 @@ JOBS_FINISHED = Counter(
 )
 
 
+# The labelled series of each (method, endpoint, status), found once: `labels()` validates and
+# locks on every call. Bounded like the label sets themselves.
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
@@ -53,9 +59,19 @@ def _observe(response: Response) -> Response:
     if started is None:
         return response
     # The endpoint name, not the path: ids in paths would make unbounded label sets.
-    endpoint = request.endpoint or ("<unmatched>")
-    HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-    HTTP_LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+    key = (request.method, request.endpoint or "<unmatched>", response.status_code)
+    series = _series.get(key)
+    if series is None:
+        method, endpoint, status = key
+        series = _series.setdefault(
+            key,
+            (
+                HTTP_REQUESTS.labels(method, endpoint, str(status)),
+                HTTP_LATENCY.labels(method, endpoint),
+            ),
+        )
+    series[0].inc()
+    series[1].observe(time.perf_counter() - started)
     return response
 
 

@@ -9,12 +9,11 @@ import uuid
 import structlog
 from flask import Flask, Response, g, request
 
+from versehub.core.logging import log_request
 from versehub.core.validation import guard_api_body
 
 # Ids from clients are echoed only when short and plain: no control characters, no spaces.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-
-log = structlog.get_logger("versehub.request")
 
 
 def _assign_request_id() -> None:
@@ -32,8 +31,7 @@ def _send_request_id(response: Response) -> Response:
     started = g.get("request_started")
     if started is not None:
         # The path only: query strings may carry tokens or personal data.
-        log.info(
-            "request",
+        log_request(
             method=request.method,
             path=request.path,
             status=response.status_code,

@@ -1,4 +1,4 @@
-"""Security headers on every response, the per-request CSP nonce and the session cookie flags.
+"""Security headers on every response, the per-request CSP nonce, cookie sessions and their flags.
 
 Why not Flask-Talisman: its last release (1.1.0) is from 2023, it ships no type hints (mypy
 --strict), it still emits the retired Feature-Policy header, its HTTPS redirect and nonce
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Request, Response, g, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from versehub.core.cors import init_cors
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from versehub.settings import Settings
 
 NONCE_BYTES = 16
+# Where the nonce goes in a policy built once per app (never a character a nonce can hold).
+NONCE_SLOT = "\x00nonce\x00"
 
 # Camera and microphone stay with our own pages: VerseHub records sign-language video in the
 # browser. Fullscreen and picture-in-picture help people follow signed video while reading.
@@ -111,6 +115,36 @@ def content_security_policy(nonce: str, *, upgrade_insecure: bool = False) -> st
     return policy
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without the per-request set-up: the signer is built once
+    per secret key (and fallbacks), and a request without the cookie (every API call with a
+    token) gets its empty session without one."""
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's signer for the app's current keys, made on first use."""
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(keys)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if signer is None:
+                return None
+            if len(self._signers) > 8:  # keys changed at run time (tests): keep it small
+                self._signers.clear()
+            self._signers[keys] = signer
+        return signer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The cookie's session; an empty one, straight away, when there is no cookie."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_security(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response, expose `csp_nonce()`, set cookie flags, CORS."""
     production = settings.is_production
@@ -120,24 +154,34 @@ def init_security(app: Flask, settings: Settings) -> None:
         # make the browser refuse plain http:// to that host for two years.
         fixed["Strict-Transport-Security"] = HSTS
 
+    # Built once: per response only the nonce changes, and only headers the view did not set
+    # are added (one pass over the response's headers instead of a lookup per name).
+    policy_parts = content_security_policy(NONCE_SLOT, upgrade_insecure=production).split(
+        NONCE_SLOT
+    )
+    # (name, lower-case name, value); None: the policy with this response's nonce.
+    defaults: list[tuple[str, str, str | None]] = [
+        (name, name.lower(), value)
+        for name, value in [("Content-Security-Policy", None), *fixed.items()]
+    ]
+
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        # setdefault: a view that needs a different (say, stricter sandbox) policy sets its own.
-        headers.setdefault(
-            "Content-Security-Policy",
-            content_security_policy(csp_nonce(), upgrade_insecure=production),
-        )
-        for name, value in fixed.items():
-            headers.setdefault(name, value)
+        present = {name.lower() for name, _ in headers.items()}
+        for name, lowered, value in defaults:
+            # A view that needs a different (say, stricter sandbox) policy sets its own.
+            if lowered not in present:
+                headers.add(name, csp_nonce().join(policy_parts) if value is None else value)
         path = request.path
         if path.startswith(NO_STORE_ALWAYS):
             headers["Cache-Control"] = "no-store"
-        elif path.startswith(API_PREFIX) and "Cache-Control" not in headers:
+        elif path.startswith(API_PREFIX) and "cache-control" not in present:
             # API answers are often personal; a view that knows better sets its own policy.
             headers["Cache-Control"] = "no-store"
         return response
 
     app.after_request(add_security_headers)
+    app.session_interface = CookieSessions()
     # A Jinja global rather than a context processor: macros imported without context see it too.
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.config.update(

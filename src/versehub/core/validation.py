@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
-from flask import current_app, request
+import orjson
+from flask import Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from werkzeug.sansio.response import Response as SansIOResponse
 
 from versehub.core.errors import APIError, field_error
 
@@ -92,15 +94,44 @@ def loads_json(raw: bytes | str) -> Any:
     return json.loads(raw)
 
 
+# Types orjson would write its own way are handed to Flask's `default` instead, as the standard
+# library's encoder hands them: dates as HTTP dates, dataclasses through `asdict`.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_APPEND_NEWLINE
+)
+
+
 class CappedJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with the nesting cap, so `request.get_json()` anywhere (extensions,
-    key functions) refuses deep bodies with a ValueError (400) instead of a RecursionError."""
+    key functions) refuses deep bodies with a ValueError (400) instead of a RecursionError; and
+    responses (`jsonify`, every envelope) written by orjson.
+
+    orjson writes the same JSON value as the standard library in a tenth of the time: compact,
+    keys in insertion order, dates and dataclasses through Flask's `default`. Only the text can
+    differ: non-ASCII characters are sent as UTF-8 rather than `\\u` escapes, and some small
+    floats in another exponent notation (`1e-7`, not `1e-07`). What orjson refuses (integers beyond
+    64 bits, keys that are not strings) and the indented debug output go to the standard library.
+    `dumps` stays the standard library's: templates' `tojson` relies on its ASCII escapes.
+    """
 
     sort_keys = False  # envelope keys in contract order
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         check_json_depth(s)
         return super().loads(s, **kwargs)
+
+    def response(self, *args: Any, **kwargs: Any) -> SansIOResponse:
+        """`jsonify`: the JSON of the arguments, with a trailing newline, as Flask writes it."""
+        obj = self._prepare_response_obj(args, kwargs)
+        if self.compact is False or (self.compact is None and self._app.debug):
+            return super().response(obj)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return super().response(obj)
+        # The app's response class is Flask's (typed as Werkzeug's sans-IO base on the provider).
+        response_class = cast("type[Response]", self._app.response_class)
+        return response_class(body, mimetype=self.mimetype)
 
 
 def malformed_json(exc: ValueError) -> APIError:

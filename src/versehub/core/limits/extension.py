@@ -19,6 +19,7 @@ from versehub.core.limits.cli import bans_group
 from versehub.core.limits.keys import request_key
 from versehub.core.limits.service import record_violation
 from versehub.core.limits.state import EXTENSION_KEY, RateLimits, current_limits
+from versehub.core.limits.storage import SCHEME as LOCAL_SCHEME
 from versehub.core.limits.violations import make_violations
 from versehub.core.modules import Health
 from versehub.core.openapi import register_blueprint
@@ -49,7 +50,7 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
             "socket_connect_timeout": REDIS_TIMEOUT,
         }
     else:
-        storage_uri = "memory://"
+        storage_uri = f"{LOCAL_SCHEME}://"
     # One Limiter per app, not a shared unbound one: Flask-Limiter keeps storage, defaults and
     # its fallback state on the object, so apps sharing one would count in each other's storage.
     limiter = Limiter(

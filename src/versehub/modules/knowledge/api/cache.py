@@ -42,7 +42,6 @@ variant provider failing), for tests, benchmarks and operators.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -50,6 +49,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
 import structlog
 from flask import Flask, current_app
 
@@ -182,8 +182,8 @@ def _key(endpoint: str, params: Mapping[str, Any], viewer: Principal | None, gen
         "variants": {name: str(provider(viewer)) for name, provider in providers.items()},
         "generation": gen,
     }
-    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
-    return ENTRY_KEY_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = orjson.dumps(material, default=str, option=orjson.OPT_SORT_KEYS)
+    return ENTRY_KEY_PREFIX + hashlib.sha256(text).hexdigest()
 
 
 def _generation(state: CacheState) -> int:
