@@ -9,6 +9,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.breakers import init_breakers
+from versehub.core.changes import init_changes
 from versehub.core.csrf import init_csrf
 from versehub.core.db import configure_engine, database_url_problem, engine_options
 from versehub.core.errors import StartupError
@@ -62,6 +63,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_presentation(app)
     init_limits(app, settings)
     register_health(app)
+    init_changes(app, settings)
     register_schema_check(app)
     register_openapi(app)
     init_versioning(app)
