@@ -55,6 +55,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     app.json = CappedJSONProvider(app)
     configure(app, settings)
     register_extensions(app, settings)
+    init_changes(app, settings)  # before anything that caches: they subscribe to it
     register_request_hooks(app)
     init_security(app, settings)
     register_metrics(app)
@@ -63,7 +64,6 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     init_presentation(app)
     init_limits(app, settings)
     register_health(app)
-    init_changes(app, settings)
     register_schema_check(app)
     register_openapi(app)
     init_versioning(app)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from versehub.core.changes.backends import PostgresBackend, RedisBackend, SqliteBackend
 from versehub.core.changes.bus import (
@@ -92,9 +92,16 @@ def init_changes(app: Flask, settings: Settings) -> None:
     app.extensions[WATCHES] = {}
     _listen_to_sessions()
     register_check(app, "changes", lambda: _health(bus))
+    # First of the request hooks: messages are in before anything reads a cache (SQLite reads
+    # its log here; elsewhere this starts the listener once per process).
+    app.before_request(lambda: _check(bus))
     if app.testing:
         # Tests of several worker processes need to know which one answered.
         app.after_request(_worker_header)
+
+
+def _check(bus: ChangeBus) -> None:
+    bus.ready()
 
 
 def _worker_header(response: Response) -> Response:
@@ -154,7 +161,7 @@ def _listen_to_sessions() -> None:
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_rollback", _after_rollback)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 def _watches() -> tuple[ChangeBus, Watches] | None:
@@ -203,5 +210,8 @@ def _after_commit(session: Session) -> None:
         bus.dispatch(message)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    # A savepoint's rollback keeps the outer transaction's messages (those published inside it
+    # are kept too: at worst one invalidation more); the outer rollback drops them all.
+    if not previous.nested:
+        session.info.pop(PENDING_KEY, None)

@@ -22,12 +22,13 @@ The key is the sha256 of, canonically encoded:
   reader's preference) into its params instead: lists stay shared, and a changed preference
   reaches a different entry at once;
 - the generation: a counter kept in the cache backend itself (`knowledge:gen`). Every `entry.*`
-  event bumps it (`inc`: an atomic INCR on Redis, so every process and instance sees it at once;
-  a locked increment per process on the memory cache), which makes every earlier entry
-  unreachable; they expire after `api_cache_timeout`. One counter for everything is deliberate:
-  any change can move an entry into or out of any list, and a write is rare next to reads. A
-  missing counter (never set, evicted, Redis flushed) starts again from the clock, never from a
-  value that older entries may have been stored under.
+  event and every committed write to an entry, category, tag or revision bumps it (`inc`: an
+  atomic INCR on Redis, so every process and instance sees it at once; a locked increment per
+  process on the memory cache), which makes every earlier entry unreachable; they expire after
+  `api_cache_timeout`. One counter for everything is deliberate: any change can move an entry
+  into or out of any list, and a write is rare next to reads. A missing counter (never set,
+  evicted, Redis flushed) starts again from the clock, never from a value that older entries may
+  have been stored under.
 
 Without Redis the cache lives in each process, and the change bus (`core.changes`) carries the
 bump: every write to an entry, category, tag or revision publishes `knowledge.entries` with its
