@@ -22,6 +22,7 @@ from tests.servers import (
     postgres_bindir,
 )
 from versehub import create_app
+from versehub.core.changes import close_changes
 from versehub.extensions import db
 
 TEST_SECRET = "test-secret-key-not-for-production-0123456789abcdef"
@@ -163,6 +164,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[AppFactory]:
 
     yield factory
     for app in apps:
+        close_changes(app)  # the listener's connection would outlive the test's database
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -116,13 +116,13 @@ def test_sqlite_in_production_is_allowed_with_a_warning() -> None:
 
 
 def test_production_without_redis_is_allowed_with_a_warning() -> None:
-    # Each process would keep its own API cache and see other processes' writes late.
+    # Each process counts rate limits on its own (caches stay exact through the change bus).
     with capture_logs() as logs:
         settings = load_settings(production(database_url="postgresql://vh@db/vh"))
     assert settings.redis_url is None
     assert [log["event"] for log in logs] == ["production_without_redis"]
     assert logs[0]["log_level"] == "warning"
-    assert "VERSEHUB_API_CACHE_TIMEOUT" in logs[0]["hint"]
+    assert "rate limits" in logs[0]["hint"]
 
 
 def run_cli(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

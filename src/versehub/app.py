@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from versehub.core.auth import init_auth
 from versehub.core.breakers import init_breakers
+from versehub.core.changes import init_changes
 from versehub.core.csrf import init_csrf
 from versehub.core.db import configure_engine, database_url_problem, engine_options
 from versehub.core.errors import StartupError
@@ -56,6 +57,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     app.json = CappedJSONProvider(app)
     configure(app, settings)
     register_extensions(app, settings)
+    init_changes(app, settings)  # before anything that caches: they subscribe to it
     register_request_hooks(app)
     init_security(app, settings)
     register_metrics(app)

@@ -100,9 +100,23 @@ class Settings(BaseSettings):
         ge=0,
         le=86_400,
         description="Seconds the knowledge API keeps entry list, search and detail answers "
-        "cached (every entry change invalidates them at once); 0 turns this caching off. "
-        "Without REDIS_URL each process has its own cache, so other processes may answer "
-        "with data up to this old.",
+        "cached; 0 turns this caching off. Every entry change invalidates them at once in "
+        "every process (the change bus; while it is not listening, answers are not cached).",
+    )
+    change_bus: Literal["auto", "postgresql", "sqlite", "redis", "off"] = Field(
+        "auto",
+        description="How processes tell each other what changed, so each may cache callers "
+        "and answers: `auto` is PostgreSQL LISTEN/NOTIFY or SQLite's change log, after the "
+        "database; `redis` is pub/sub on REDIS_URL (where LISTEN cannot work, such as behind "
+        "a transaction-pooling PgBouncer; a crash right after a commit can lose a message); "
+        "`off` caches neither (every request reads its caller from the database).",
+    )
+    change_bus_reconnect_delay: float = Field(
+        1.0,
+        ge=0.05,
+        le=60,
+        description="Seconds between attempts to listen again after the change bus lost its "
+        "connection (callers and answers are read from the database meanwhile).",
     )
     recycle_bin_days: int = Field(
         30,

@@ -63,11 +63,10 @@ def check_production(settings: Settings) -> None:
             hint="fine for one machine; set DATABASE_URL to PostgreSQL to run several hosts",
         )
     if not settings.redis_url:
-        # Allowed: one process is fine. Several keep separate caches and see each other's
-        # writes only after `api_cache_timeout` (and count rate limits separately).
+        # Allowed: the change bus keeps each process's caches exact; what is left per process
+        # is rate-limit counting (and the Socket.IO fan-out and job broker of one machine).
         settings_logger().warning(
             "production_without_redis",
             hint="fine for one process; with several gunicorn workers or hosts set REDIS_URL, "
-            "else cached API answers can lag behind writes made by other processes by up to "
-            "VERSEHUB_API_CACHE_TIMEOUT seconds",
+            "else each process counts rate limits on its own",
         )

@@ -1,8 +1,9 @@
 """Bans: rows in the database (every process and the CLI see them), cached in each process.
 
 The hot path (is this caller banned?) reads a per-process snapshot of the active bans, reloaded
-at most every `cache_ttl` seconds and at once after a change made in this process: a ban or a
-lift made by another process or the CLI applies here within `cache_ttl`. When the database is
+at most every `cache_ttl` seconds and at once after a change made in any process: a ban or a
+lift announces itself on the change bus (`core.changes`), and applies in another process or
+after the CLI within `cache_ttl` only while the bus is not listening. When the database is
 unreachable, the last snapshot keeps applying, and bans made meanwhile hold in this process.
 """
 
@@ -111,6 +112,8 @@ class BanStore:
         self._local: dict[str, Ban] = {}
         self._unreachable = False
         self._lock = threading.Lock()
+        # Tells every other process that the bans changed (the change bus, set by init_limits).
+        self.announce: Callable[[], None] = lambda: None
 
     @property
     def backend(self) -> str:
@@ -206,6 +209,7 @@ class BanStore:
             return self._insert(ban)
         finally:
             self.invalidate()
+            self.announce()
 
     def _purge_expired(self) -> None:
         table = _table()
@@ -253,6 +257,7 @@ class BanStore:
         with self._lock:
             local = self._local.pop(key, None)
         self.invalidate()
+        self.announce()
         self.violations.forget(key)
         now = self._clock()
         if row is not None and deleted and row["until"].timestamp() > now:

@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 
 from versehub.core.auth import resolve_caller
+from versehub.core.changes import bus_for
 from versehub.core.errors import APIError, StartupError
 from versehub.core.handlers import render_error
 from versehub.core.health import register_check
@@ -28,6 +29,8 @@ from versehub.settings import Settings
 log = structlog.get_logger(__name__)
 
 REDIS_PREFIX = "versehub:limits"
+# Change-bus topic: the bans table changed (every process reloads its snapshot).
+BANS_TOPIC = "limits.bans"
 # Limits are checked on every request: a hung Redis must cost little before the fallback.
 REDIS_TIMEOUT = 0.5
 UNMATCHED = "unmatched"
@@ -67,6 +70,9 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
         enabled=settings.rate_limits_enabled,
     )
     bans = BanStore(make_violations(settings.redis_url), cache_ttl=settings.ban_cache_ttl)
+    bus = bus_for(app)
+    bus.subscribe(BANS_TOPIC, lambda message: bans.invalidate())
+    bans.announce = lambda: bus.publish_now(BANS_TOPIC, {})
     state = RateLimits(limiter, bans, settings)
     app.extensions[EXTENSION_KEY] = state
     if settings.rate_limits_enabled:

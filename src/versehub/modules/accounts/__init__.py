@@ -21,7 +21,7 @@ from versehub.modules.accounts.api.resolvers import (
 from versehub.modules.accounts.cli import users_cli
 from versehub.modules.accounts.events import on_security_event
 from versehub.modules.accounts.service import mail as account_mail
-from versehub.modules.accounts.service import twofactor
+from versehub.modules.accounts.service import principal_cache, twofactor
 from versehub.modules.accounts.service.tokens import configure_jwt, error_code
 from versehub.modules.accounts.service.verification import on_user_created
 from versehub.modules.accounts.tasks import PURGE_SCHEDULE, PURGE_TASK
@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
     register_resolver(app, single_credential)
     register_resolver(app, bearer_principal)
     register_resolver(app, api_key_principal)
+    # Callers cached per process, exact across processes through the change bus.
+    principal_cache.init_app(app)
     # Second-factor checks (the 2FA work appends to this list); see sessions.LoginCheck.
     app.extensions.setdefault(LOGIN_CHECKS, [])
     # Two-factor: the key ring of the encrypted TOTP secrets, and the check after the password.

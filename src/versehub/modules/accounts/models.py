@@ -130,7 +130,8 @@ class RevokedToken(db.Model):  # type: ignore[name-defined,misc]
 
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[int | None] = mapped_column(default=None)
+    # Indexed: a process caching a user's principal reads all of that user's revocations.
+    user_id: Mapped[int | None] = mapped_column(default=None, index=True)
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

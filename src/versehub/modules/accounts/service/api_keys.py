@@ -128,20 +128,45 @@ def revoke(*, key_id: int, actor_id: int, actor_is_admin: bool, meta: RequestMet
     return row
 
 
-def authenticate(*, key: str, now: datetime | None = None) -> tuple[ApiKey, User]:
-    """The live key and its active owner, or the matching AUTH_TOKEN_* error."""
-    now = now or utcnow()
+def prefix_of(key: str) -> str:
+    """The visible prefix of a well-formed key, else AUTH_TOKEN_INVALID."""
     parts = key.split("_", 2) if len(key) <= MAX_KEY_LENGTH else []
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise APIError("AUTH_TOKEN_INVALID", "Malformed API key")
-    row = db.session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).one_or_none()
+    return parts[1]
+
+
+def check(
+    *,
+    key: str,
+    key_hash: str | None,
+    revoked: bool,
+    expires_at: datetime | None,
+    now: datetime,
+) -> None:
+    """The matching AUTH_TOKEN_* error unless `key` is the live key stored as `key_hash`."""
     # Constant-time comparison of the hashes, so response timing reveals nothing of the secret.
-    if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+    if key_hash is None or not hmac.compare_digest(key_hash, hash_key(key)):
         raise APIError("AUTH_TOKEN_INVALID", "Unknown API key")
-    if row.revoked_at is not None:
+    if revoked:
         raise APIError("AUTH_TOKEN_REVOKED", "API key has been revoked")
-    if row.expires_at is not None and row.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         raise APIError("AUTH_TOKEN_EXPIRED", "API key has expired")
+
+
+def authenticate(*, key: str, now: datetime | None = None) -> tuple[ApiKey, User]:
+    """The live key and its active owner, or the matching AUTH_TOKEN_* error."""
+    now = now or utcnow()
+    prefix = prefix_of(key)
+    row = db.session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+    check(
+        key=key,
+        key_hash=None if row is None else row.key_hash,
+        revoked=row is not None and row.revoked_at is not None,
+        expires_at=None if row is None else row.expires_at,
+        now=now,
+    )
+    assert row is not None
     owner = db.session.get(User, row.user_id)
     if owner is None or not owner.is_active:
         raise APIError("AUTH_TOKEN_REVOKED", "Account is disabled")

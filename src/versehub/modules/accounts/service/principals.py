@@ -6,8 +6,9 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from versehub.core.auth import AccessToken, Principal
@@ -32,6 +33,9 @@ class Person:
     modules_denied: frozenset[str]
     # Until when one of the asked-for token ids is on the revocation list (None: it is not).
     revoked_until: datetime | None
+    # Every token id (jti, `fam:<id>`) of this user on the list now: a process caching the
+    # person judges any of their tokens without asking again (a revocation outlives its token).
+    revoked_ids: frozenset[str] = frozenset()
 
 
 def _names(aggregate: str | None) -> frozenset[str]:
@@ -46,7 +50,7 @@ def _aggregate(
 
 @functools.cache
 def _person_statement() -> Select[
-    int, bool, int, bool, str | None, str | None, str | None, datetime
+    int, bool, int, bool, str | None, str | None, str | None, datetime, str | None
 ]:
     """Built once: constructing this select costs more than running it (bound per call)."""
     user_id: BindParameter[int] = bindparam("user_id")
@@ -72,11 +76,17 @@ def _person_statement() -> Select[
             RevokedToken.expires_at > bindparam("now", type_=RevokedToken.expires_at.type),
         )
         .scalar_subquery(),
+        _aggregate(
+            RevokedToken.token_id,
+            # Rows without a user (not written by this code) count for everyone.
+            or_(RevokedToken.user_id == User.id, RevokedToken.user_id.is_(None)),
+            RevokedToken.expires_at > bindparam("now", type_=RevokedToken.expires_at.type),
+        ),
     ).where(User.id == user_id)
 
 
 def person(*, user_id: int, token_ids: Sequence[str], now: datetime) -> Person | None:
-    """The user with their roles, module grants and whether `token_ids` are revoked.
+    """The user with their roles, module grants, revoked token ids and whether `token_ids` are.
 
     One statement instead of the ORM's four (the user, two selectin collections, the
     revocation list): it runs on every authenticated API request, after the cache in front
@@ -93,7 +103,7 @@ def person(*, user_id: int, token_ids: Sequence[str], now: datetime) -> Person |
     )
     if row is None:
         return None
-    uid, active, generation, verified, roles, granted, denied, revoked = row
+    uid, active, generation, verified, roles, granted, denied, revoked, revoked_ids = row
     return Person(
         id=uid,
         is_active=bool(active),
@@ -103,6 +113,7 @@ def person(*, user_id: int, token_ids: Sequence[str], now: datetime) -> Person |
         modules_granted=_names(granted),
         modules_denied=_names(denied),
         revoked_until=revoked,
+        revoked_ids=_names(revoked_ids),
     )
 
 
@@ -134,7 +145,17 @@ def for_person(
     )
 
 
-def for_api_key(*, key: ApiKey, owner: User) -> Principal:
+class KeyRow(Protocol):
+    """What a Principal needs of an API key (the row, or its cached copy)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def scopes(self) -> Sequence[str]: ...
+
+
+def for_api_key(*, key: ApiKey | KeyRow, owner: User | Person) -> Principal:
     """A service calling with an API key, limited to the key's scopes."""
     roles = owner.roles
     if "admin" not in key.scopes:

@@ -10,6 +10,7 @@ from typing import cast
 import structlog
 from sqlalchemy import Table, delete, select
 
+from versehub.core.changes import publish
 from versehub.core.db import insert_or_ignore, utcnow
 from versehub.extensions import cache, db
 from versehub.modules.accounts.models import RevokedToken
@@ -17,6 +18,8 @@ from versehub.modules.accounts.models import RevokedToken
 log = structlog.get_logger(__name__)
 
 CACHE_PREFIX = "accounts:revoked:"
+# The change bus topic of everything a cached user holds (principal_cache.USER_TOPIC).
+USER_TOPIC = "accounts.user"
 # Rows outlive the token by this much, so clock skew never lets a token outlive its row.
 MARGIN = timedelta(minutes=1)
 
@@ -46,6 +49,8 @@ def revoke(
         return
     # An existing row already covers the token: a jti always has the same expiry, and a family
     # gets no new tokens once revoked, so its first revocation outlasts all of them.
+    # Every process drops its cached copy of the user's revocations when this commits.
+    publish(USER_TOPIC, {"id": user_id} if user_id is not None else {})
     row = {
         "token_id": token_id,
         "kind": kind,

@@ -22,18 +22,22 @@ The key is the sha256 of, canonically encoded:
   reader's preference) into its params instead: lists stay shared, and a changed preference
   reaches a different entry at once;
 - the generation: a counter kept in the cache backend itself (`knowledge:gen`). Every `entry.*`
-  event bumps it (`inc`: an atomic INCR on Redis, so every process and instance sees it at once;
-  a locked increment per process on the memory cache), which makes every earlier entry
-  unreachable; they expire after `api_cache_timeout`. One counter for everything is deliberate:
-  any change can move an entry into or out of any list, and a write is rare next to reads. A
-  missing counter (never set, evicted, Redis flushed) starts again from the clock, never from a
-  value that older entries may have been stored under.
+  event and every committed write to an entry, category, tag or revision bumps it (`inc`: an
+  atomic INCR on Redis, so every process and instance sees it at once; a locked increment per
+  process on the memory cache), which makes every earlier entry unreachable; they expire after
+  `api_cache_timeout`. One counter for everything is deliberate: any change can move an entry
+  into or out of any list, and a write is rare next to reads. A missing counter (never set,
+  evicted, Redis flushed) starts again from the clock, never from a value that older entries may
+  have been stored under.
 
-Without Redis the cache lives in each process: writes made by another gunicorn worker, host or
-CLI command become visible there only when the entries expire (`check_production` warns about
-production without REDIS_URL). A failing backend (Redis down) never fails a request: the error
-is logged (at most every `LOG_EVERY` seconds) and the answer computed uncached; an invalidation
-that could not be delivered is retried by this process before its next cache read.
+Without Redis the cache lives in each process, and the change bus (`core.changes`) carries the
+bump: every write to an entry, category, tag or revision publishes `knowledge.entries` with its
+transaction, so another gunicorn worker, the CLI or a job worker makes every process answer with
+the change on its next request. While the bus is not listening, such a process-local cache is
+bypassed (answers computed, never stale); a resync bumps the generation. With Redis the counter
+is shared and the writer's bump is enough. A failing backend (Redis down) never fails a request:
+the error is logged (at most every `LOG_EVERY` seconds) and the answer computed uncached; an
+invalidation that could not be delivered is retried by this process before its next cache read.
 
 Answers carry `X-Cache: hit | miss | bypass` (bypass: caching off, the backend failing, or a
 variant provider failing), for tests, benchmarks and operators.
@@ -51,16 +55,19 @@ from typing import Any, Literal
 
 import orjson
 import structlog
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from versehub.core.auth import Principal
+from versehub.core.changes import ChangeBus, Message, bus_for, watch
 from versehub.core.envelope import current_warnings
 from versehub.extensions import cache
+from versehub.modules.knowledge.models import Category, Entry, EntryRevision, Tag
 from versehub.modules.knowledge.service import permissions
 
 log = structlog.get_logger(__name__)
 
 GENERATION_KEY = "knowledge:gen"
+CHANGE_TOPIC = "knowledge.entries"
 ENTRY_KEY_PREFIX = "knowledge:api:"
 STATE = "versehub.knowledge.cache"
 VARIANTS = "versehub.knowledge.cache_variants"
@@ -79,6 +86,9 @@ class CacheState:
     """Per app: how long answers live and the invalidations still owed to the backend."""
 
     timeout: int
+    bus: ChangeBus
+    # True with Redis: one generation for every process, bumped by the writer.
+    shared: bool = False
     pending_bumps: int = 0
     last_logged: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,10 +112,45 @@ class BackendError(Exception):
 
 
 def init_cache(app: Flask) -> None:
-    """Read the timeout, start an empty variant registry (`on_entry_event` is subscribed apart)."""
+    """Read the timeout, start an empty variant registry, hear changes from every process.
+
+    (`on_entry_event` is subscribed apart.)
+    """
     settings = app.extensions["versehub.settings"]
-    app.extensions[STATE] = CacheState(timeout=settings.api_cache_timeout)
+    bus = bus_for(app)
+    state = CacheState(
+        timeout=settings.api_cache_timeout,
+        bus=bus,
+        shared=app.config.get("CACHE_TYPE") == "RedisCache",
+    )
+    app.extensions[STATE] = state
     app.extensions.setdefault(VARIANTS, {})
+    bus.subscribe(CHANGE_TOPIC, lambda message: _on_change(state, message))
+    bus.on_resync(lambda: _owe_bump(state))
+    for model in (Entry, Category, Tag, EntryRevision):
+        watch(app, model, CHANGE_TOPIC, _everything)
+
+
+def _everything(row: object) -> dict[str, Any]:
+    return {}  # one generation for all answers: any change invalidates every one
+
+
+def _owe_bump(state: CacheState) -> None:
+    with state.lock:
+        state.pending_bumps += 1
+
+
+def _on_change(state: CacheState, message: Message) -> None:
+    """A knowledge write committed somewhere: bump the generation (before the next read)."""
+    if message.local:
+        # This process wrote it: bump now, so a shared counter moves for everyone at once.
+        _owe_bump(state)
+        if has_app_context():
+            _deliver_bumps(state)
+    elif not state.shared:
+        # Heard from another process (possibly on the listener thread): owed, delivered by the
+        # next request before it reads the cache.
+        _owe_bump(state)
 
 
 def register_variant(app: Flask, name: str, provider: VariantProvider) -> None:
@@ -143,7 +188,8 @@ def cached_payload(
     `compute` raising (a 404, a bad cursor) propagates and nothing is stored.
     """
     state = _state()
-    if state.timeout <= 0:
+    if state.timeout <= 0 or not (state.shared or state.bus.ready()):
+        # A process-local cache is exact only while the change bus is listening.
         return Cached(compute(), "bypass")
     try:
         key = _key(endpoint, params, viewer, _generation(state))
