@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         "Without REDIS_URL each process has its own cache, so other processes may answer "
         "with data up to this old.",
     )
+    search_index: Literal["auto", "rum", "gin"] = Field(
+        "auto",
+        description="PostgreSQL full-text index, built by the migration and by `versehub search "
+        "reindex`: rum (the RUM extension: phrases answered from the positions it stores; "
+        "refused when the extension cannot be created), gin (built in), or auto (rum when the "
+        "extension is available, else gin). Searches use whichever index exists; `versehub "
+        "search status` and /health/ready name it. Ignored on SQLite (FTS5).",
+    )
     recycle_bin_days: int = Field(
         30,
         ge=1,
