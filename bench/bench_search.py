@@ -833,6 +833,53 @@ def open_kept(workdir: Path) -> tuple[dict[str, Any], str, PostgresServer | None
     return report, server.url("versehub_search"), server
 
 
+def compare_indexes(
+    url: str, instance: Path, corpus: Corpus, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Query on GIN while RUM is built in a transaction left open (the planner cannot see it
+    before it commits), then drop GIN in that transaction, commit, and query on RUM. The build
+    shares the CPU with the GIN queries: their load is in the report."""
+    import threading
+
+    import psycopg
+
+    from versehub.modules.knowledge.service.search_index import INDEX_NAMES, create_statement
+
+    plain = url.replace("+psycopg", "")
+    report: dict[str, Any] = {"gin": build_index(url, "gin")}
+    conn = psycopg.connect(plain)  # a transaction until the swap
+    built: dict[str, Any] = {}
+
+    def build_rum() -> None:
+        started = time.perf_counter()
+        try:
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS rum")
+            conn.execute(create_statement("rum"))
+        except psycopg.Error as exc:
+            built["error"] = repr(exc)
+        built["index_build_seconds"] = round(time.perf_counter() - started, 1)
+        print("rum index built", built, load(), file=sys.stderr, flush=True)
+
+    builder = threading.Thread(target=build_rum, daemon=True)
+    builder.start()
+    report["gin"].update(run_queries(url, instance, corpus, args), rum_building=True)
+    builder.join()
+    if "error" in built:
+        conn.rollback()
+        raise SystemExit(f"RUM build failed: {built['error']}")
+    conn.execute(f"DROP INDEX {INDEX_NAMES['gin']}")
+    conn.commit()
+    conn.close()
+    with psycopg.connect(plain, autocommit=True) as c:
+        c.execute("ANALYZE entries")
+        row = c.execute("SELECT pg_size_pretty(pg_relation_size(%s))", (INDEX_NAMES["rum"],))
+        size = row.fetchone()
+    report["rum"] = {"index": "rum", **built, "index_size": size[0] if size else None}
+    report["rum"].update(run_queries(url, instance, corpus, args))
+    return report
+
+
 def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dict[str, Any]:
     """Build (or reuse) the database, run the queries; delete it unless kept or reused."""
     reused = args.reuse.get(backend)
@@ -846,6 +893,9 @@ def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dic
         if reused is not None:
             report, url, server = open_kept(workdir)
             report["reused"] = str(workdir)
+            if backend == "postgresql" and args.search_index == "gin,rum":
+                report["by_index"] = compare_indexes(url, workdir / "instance", corpus, args)
+                return report
             if backend == "postgresql" and args.search_index:
                 report.update(build_index(url, args.search_index))
         else:
@@ -881,9 +931,10 @@ def main() -> None:
         "--candidates", default="500,1000,2000,5000", help="RANK_CANDIDATES sizes to time"
     )
     parser.add_argument(
-        "--search-index", choices=["rum", "gin"], default=None,
+        "--search-index", choices=["rum", "gin", "gin,rum"], default=None,
         help="PostgreSQL search index: built after the load (default rum), or made the only "
-        "one of a --reuse'd database before querying (default: keep it)",
+        "one of a --reuse'd database before querying (default: keep it); gin,rum (with "
+        "--reuse): query on GIN while RUM builds, then on RUM",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the built databases")
     parser.add_argument("--build-only", action="store_true", help="build and keep, no queries")
