@@ -46,8 +46,7 @@ def test_search_structures_exist_and_go_with_downgrade(app: Flask) -> None:
             # RUM (its default operator class keeps positions) where the extension is available
             # (test_search_index.py), GIN otherwise
             assert any(
-                "USING rum (search_vector)" in item
-                or "USING gin (search_vector)" in item
+                "USING rum (search_vector)" in item or "USING gin (search_vector)" in item
                 for item in found
             )
         db.session.remove()
