@@ -32,7 +32,6 @@ session is removed after each call, as after a request.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -56,7 +55,6 @@ from tests.servers import PostgresServer, postgres_bindir
 from bench.machine import describe, load
 
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATION = next((ROOT / "src/versehub/migrations/versions").glob("*_knowledge.py"))
 CHUNK = 5_000
 VOCABULARY_SIZE = 200_000
 ZIPF_SHIFT, ZIPF_EXPONENT = 2.7, 1.0
@@ -207,16 +205,6 @@ def generate_chunk(corpus: Corpus, seed: int, chunk: int, first_id: int, count: 
 
 
 # --- building the database ---------------------------------------------------------------------
-def migration_module() -> Any:
-    """The knowledge migration (its search SQL is reused verbatim)."""
-    spec = importlib.util.spec_from_file_location("knowledge_migration", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def app_settings(database_url: str, instance: Path) -> dict[str, Any]:
     """The test suite's settings (`env=testing`, fixed secrets, no limits, no worker): the
     search path does not depend on the environment."""
@@ -360,19 +348,19 @@ def _pg_worker(task: tuple[int, int, int]) -> int:
     return count
 
 
-def load_postgres(url: str, corpus: Corpus, hub: dict[str, Any], total: int, seed: int) -> float:
-    """COPY from two processes without the GIN index, then the migration's CREATE INDEX.
-
-    Returns the seconds spent on the index and VACUUM ANALYZE.
-    """
+def load_postgres(
+    url: str, corpus: Corpus, hub: dict[str, Any], total: int, seed: int, *, index: str
+) -> dict[str, Any]:
+    """COPY from two processes without a search index, then build `index` (rum or gin) with the
+    app's own statement (`search_index.build`). Returns the index figures (with VACUUM)."""
     import psycopg
 
-    search = migration_module().POSTGRES_SEARCH
-    create_index = next(s for s in search if s.startswith("CREATE INDEX"))
-    index_name = create_index.split()[2]
+    from versehub.modules.knowledge.service.search_index import INDEX_NAMES
+
     now = datetime.now(UTC)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP INDEX {index_name}")
+        for name in INDEX_NAMES.values():
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO tags(name, created_at) VALUES (%s, %s)",
@@ -391,12 +379,37 @@ def load_postgres(url: str, corpus: Corpus, hub: dict[str, Any], total: int, see
         for _ in pool.imap_unordered(_pg_worker, _chunks(total, hub["max_id"] + 1)):
             pass
     started = time.perf_counter()
+    figures = build_index(url, index)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '1GB'")
-        conn.execute(create_index)
         conn.execute("SELECT setval(pg_get_serial_sequence('entries', 'id'), max(id)) FROM entries")
         conn.execute("VACUUM ANALYZE")
-    return round(time.perf_counter() - started, 1)
+    return {**figures, "index_seconds": round(time.perf_counter() - started, 1)}
+
+
+def build_index(url: str, index: str) -> dict[str, Any]:
+    """Make `index` (rum or gin) the only search index, as `search_index.build` does in the
+    migration, with 1 GB of maintenance memory; returns its build seconds and size."""
+    from sqlalchemy import create_engine, text
+
+    from versehub.modules.knowledge.service import search_index
+
+    engine = create_engine(url.replace("postgresql:", "postgresql+psycopg:", 1))
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+        built = search_index.build(conn, choice=index)  # type: ignore[arg-type]
+    seconds = round(time.perf_counter() - started, 1)
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE entries"))
+        conn.commit()
+        size = conn.scalar(
+            text("SELECT pg_size_pretty(pg_relation_size(:i))"),
+            {"i": search_index.INDEX_NAMES[built]},
+        )
+    engine.dispose()
+    if built != index:
+        raise SystemExit(f"asked for a {index} index, {built} was built")
+    return {"index": built, "index_build_seconds": seconds, "index_size": size}
 
 
 def postgres_url(server: PostgresServer) -> str:
@@ -795,9 +808,12 @@ def build_backend(
     if backend == "sqlite":
         load_sqlite(path, corpus, hub, to_generate, args.seed)
     else:
-        report["index_seconds"] = load_postgres(
-            url.replace("+psycopg", ""), corpus, hub, to_generate, args.seed
-        )
+        report.update(
+            load_postgres(
+                url.replace("+psycopg", ""), corpus, hub, to_generate, args.seed,
+                index=args.search_index or "rum",
+            )
+        )  # fmt: skip
     report["entries"] = hub["demo_entries"] + to_generate
     report["load_seconds"] = round(time.perf_counter() - started, 1)
     report["size"] = database_size(
@@ -817,6 +833,53 @@ def open_kept(workdir: Path) -> tuple[dict[str, Any], str, PostgresServer | None
     return report, server.url("versehub_search"), server
 
 
+def compare_indexes(
+    url: str, instance: Path, corpus: Corpus, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Query on GIN while RUM is built in a transaction left open (the planner cannot see it
+    before it commits), then drop GIN in that transaction, commit, and query on RUM. The build
+    shares the CPU with the GIN queries: their load is in the report."""
+    import threading
+
+    import psycopg
+
+    from versehub.modules.knowledge.service.search_index import INDEX_NAMES, create_statement
+
+    plain = url.replace("+psycopg", "")
+    report: dict[str, Any] = {"gin": build_index(url, "gin")}
+    conn = psycopg.connect(plain)  # a transaction until the swap
+    built: dict[str, Any] = {}
+
+    def build_rum() -> None:
+        started = time.perf_counter()
+        try:
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS rum")
+            conn.execute(create_statement("rum"))
+        except psycopg.Error as exc:
+            built["error"] = repr(exc)
+        built["index_build_seconds"] = round(time.perf_counter() - started, 1)
+        print("rum index built", built, load(), file=sys.stderr, flush=True)
+
+    builder = threading.Thread(target=build_rum, daemon=True)
+    builder.start()
+    report["gin"].update(run_queries(url, instance, corpus, args), rum_building=True)
+    builder.join()
+    if "error" in built:
+        conn.rollback()
+        raise SystemExit(f"RUM build failed: {built['error']}")
+    conn.execute(f"DROP INDEX {INDEX_NAMES['gin']}")
+    conn.commit()
+    conn.close()
+    with psycopg.connect(plain, autocommit=True) as c:
+        c.execute("ANALYZE entries")
+        row = c.execute("SELECT pg_size_pretty(pg_relation_size(%s))", (INDEX_NAMES["rum"],))
+        size = row.fetchone()
+    report["rum"] = {"index": "rum", **built, "index_size": size[0] if size else None}
+    report["rum"].update(run_queries(url, instance, corpus, args))
+    return report
+
+
 def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dict[str, Any]:
     """Build (or reuse) the database, run the queries; delete it unless kept or reused."""
     reused = args.reuse.get(backend)
@@ -830,6 +893,11 @@ def bench_backend(backend: str, args: argparse.Namespace, corpus: Corpus) -> dic
         if reused is not None:
             report, url, server = open_kept(workdir)
             report["reused"] = str(workdir)
+            if backend == "postgresql" and args.search_index == "gin,rum":
+                report["by_index"] = compare_indexes(url, workdir / "instance", corpus, args)
+                return report
+            if backend == "postgresql" and args.search_index:
+                report.update(build_index(url, args.search_index))
         else:
             report, url, server = build_backend(backend, args, corpus, workdir)
             if keep:
@@ -862,6 +930,12 @@ def main() -> None:
     parser.add_argument(
         "--candidates", default="500,1000,2000,5000", help="RANK_CANDIDATES sizes to time"
     )
+    parser.add_argument(
+        "--search-index", choices=["rum", "gin", "gin,rum"], default=None,
+        help="PostgreSQL search index: built after the load (default rum), or made the only "
+        "one of a --reuse'd database before querying (default: keep it); gin,rum (with "
+        "--reuse): query on GIN while RUM builds, then on RUM",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the built databases")
     parser.add_argument("--build-only", action="store_true", help="build and keep, no queries")
     parser.add_argument(

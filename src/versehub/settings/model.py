@@ -118,6 +118,14 @@ class Settings(BaseSettings):
         description="Seconds between attempts to listen again after the change bus lost its "
         "connection (callers and answers are read from the database meanwhile).",
     )
+    search_index: Literal["auto", "rum", "gin"] = Field(
+        "auto",
+        description="PostgreSQL full-text index, built by the migration and by `versehub search "
+        "reindex`: rum (the RUM extension: phrases answered from the positions it stores; "
+        "refused when the extension cannot be created), gin (built in), or auto (rum when the "
+        "extension is available, else gin). Searches use whichever index exists; `versehub "
+        "search status` and /health/ready name it. Ignored on SQLite (FTS5).",
+    )
     recycle_bin_days: int = Field(
         30,
         ge=1,

@@ -1,15 +1,16 @@
-"""`versehub entries ...` (the recycle bin, for operators) and `versehub demo` (seed a demo hub)."""
+"""`versehub entries ...` (the recycle bin, for operators), `versehub search ...` (the search
+index) and `versehub demo` (seed a demo hub)."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError
 from versehub.extensions import db
-from versehub.modules.knowledge.service import recycle_bin
+from versehub.modules.knowledge.service import recycle_bin, search_backends, search_index
 
 
 @click.group("entries")
@@ -56,6 +57,41 @@ def purge_command(entry_ids: tuple[int, ...], expired: bool) -> None:
         click.echo(f"purged {count} expired entries")
 
 
+@click.group("search")
+def search_cli() -> None:
+    """Full-text search: which index is in use, and rebuilding it."""
+
+
+@search_cli.command("status")
+@with_appcontext
+def search_status_command() -> None:
+    """Print the search backend, its index, the RUM extension's state and the health verdict."""
+    report = search_backends.health()
+    for key, value in {"status": report.status, **report.details}.items():
+        click.echo(f"{key}: {value}")
+    if report.status == "fail":
+        raise click.exceptions.Exit(1)
+
+
+@search_cli.command("reindex")
+@click.option(
+    "--index",
+    "choice",
+    type=click.Choice(["auto", "rum", "gin"]),
+    default=None,
+    help="PostgreSQL index to build (default: the search_index setting).",
+)
+@with_appcontext
+def search_reindex_command(choice: search_index.Choice | None) -> None:
+    """Rebuild the search index; on PostgreSQL build RUM or GIN concurrently, drop the other."""
+    chosen = choice or current_app.extensions["versehub.settings"].search_index
+    try:
+        built = search_backends.current_search().reindex(choice=chosen)
+    except search_index.SearchIndexError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"search index: {built}")
+
+
 @click.command("demo")
 @click.option(
     "--if-empty", is_flag=True, help="Seed only when the hub has no entries yet (for `make run`)."
@@ -75,6 +111,7 @@ def demo_command(if_empty: bool) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    """Add `versehub entries` and `versehub demo` to the app's CLI."""
+    """Add `versehub entries`, `versehub search` and `versehub demo` to the app's CLI."""
     app.cli.add_command(entries_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(demo_command)

@@ -2,7 +2,8 @@
 
 Full-text search lives outside the ORM because it differs per backend and is created by the
 migration in raw SQL: on SQLite an FTS5 external-content table `entries_fts` kept in sync by
-triggers, on PostgreSQL a generated `entries.search_vector` column with a GIN index. Their names
+triggers, on PostgreSQL a generated `entries.search_vector` column with a GIN or RUM index
+(`service/search_index.py`). Their names
 are listed in `metadata.info[UNMANAGED_KEY]` so migration checks skip them (see migrations/env.py).
 """
 
@@ -37,10 +38,11 @@ FTS_TABLE = "entries_fts"
 # FTS5 creates these shadow tables beside the virtual table (external content: no _content).
 FTS_SHADOW_TABLES = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config"))
 SEARCH_VECTOR = "search_vector"
-SEARCH_INDEX = "ix_entries_search_vector"
+SEARCH_INDEX = "ix_entries_search_vector"  # GIN
+SEARCH_RUM_INDEX = "ix_entries_search_rum"
 
 db.metadata.info.setdefault(UNMANAGED_KEY, set()).update(
-    {FTS_TABLE, *FTS_SHADOW_TABLES, f"entries.{SEARCH_VECTOR}", SEARCH_INDEX}
+    {FTS_TABLE, *FTS_SHADOW_TABLES, f"entries.{SEARCH_VECTOR}", SEARCH_INDEX, SEARCH_RUM_INDEX}
 )
 
 entry_tags = Table(

@@ -155,11 +155,11 @@ def _relevance_page(
     most RANK_CANDIDATES hits; a hub with fewer matches is ranked in full.
     """
     # FTS5 walks its rowids backwards natively and stops early; PostgreSQL picks a backward walk
-    # of the primary key or a bitmap of the GIN matches. Not for a phrase: GIN narrows it to the
-    # rows holding all its words, the planner takes those for matches and, for a rare phrase of
-    # common words, would walk (and decompress the vector of) every row; `id + 0` leaves it the
-    # bitmap, which rechecks only the rows holding all the words. A common phrase pays that
-    # recheck too, where the walk would stop early (bench/RESULTS.md).
+    # of the primary key or a bitmap of the index's matches. Not for a phrase: the planner
+    # overestimates its matches and, for a rare phrase of common words, would walk (and
+    # decompress the vector of) every row; `id + 0` leaves it the bitmap. On RUM that bitmap is
+    # exact (positions are in the index); on GIN it holds the rows with all the words, each
+    # rechecked, so there a common phrase pays where the walk would stop early (bench/RESULTS.md).
     newest = (
         select(match.id.label("id"))
         .select_from(match.source)

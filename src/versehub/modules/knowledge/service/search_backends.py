@@ -22,11 +22,10 @@ from versehub.extensions import db
 from versehub.modules.knowledge.models import (
     FTS_SHADOW_TABLES,
     FTS_TABLE,
-    SEARCH_INDEX,
     SEARCH_VECTOR,
     Entry,
 )
-from versehub.modules.knowledge.service import query_syntax
+from versehub.modules.knowledge.service import query_syntax, search_index
 
 EXTENSION = "versehub.search"
 START, STOP = "\ue000", "\ue001"
@@ -54,7 +53,7 @@ class Match:
     context: ColumnElement[bool] | None  # what score and highlight need (FTS5: its MATCH)
     score: ColumnElement[float]  # relevance, higher is better
     highlight: ColumnElement[str]  # matched text between the START/STOP sentinels
-    rechecked: bool = False  # the index only narrows the matches down (PostgreSQL phrases)
+    rechecked: bool = False  # a required phrase: PostgreSQL takes its candidates by bitmap
 
 
 class SearchBackend(Protocol):
@@ -78,6 +77,10 @@ class SearchBackend(Protocol):
 
     def health(self) -> Health:
         """Whether the search structure is in place (and, where cheap, in sync)."""
+        ...
+
+    def reindex(self, *, choice: search_index.Choice) -> str:
+        """Rebuild the search index (PostgreSQL: `choice`'s); returns the index now in use."""
         ...
 
 
@@ -139,9 +142,22 @@ class Fts5Search:
             )
         return Health("ok", {"search": self.name})
 
+    def reindex(self, *, choice: search_index.Choice) -> str:
+        """Rebuild the FTS5 table from entries (`choice` is PostgreSQL's)."""
+        with db.engine.begin() as conn:
+            rebuild = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"  # noqa: S608 - constants
+            conn.execute(text(rebuild))
+        return self.name
+
 
 class PostgresSearch:
-    """PostgreSQL: a generated, weighted tsvector column of entries with a GIN index."""
+    """PostgreSQL: a generated, weighted tsvector column of entries with a RUM or GIN index.
+
+    The statements are the same on both indexes (`search_index`): either answers `@@`, and
+    the score is ts_rank_cd over the stored vector, so matches and their order do not depend on
+    which one exists. A phrase's candidates still go through the bitmap (`Match.rechecked`):
+    on RUM that bitmap is exact, on GIN its rows are rechecked.
+    """
 
     name = "tsvector"
 
@@ -178,7 +194,8 @@ class PostgresSearch:
         return query_syntax.to_tsquery(parsed)
 
     def health(self) -> Health:
-        """`fail` without the tsvector column; `degraded` without its GIN index (slow, works)."""
+        """`fail` without the tsvector column; `degraded` without a search index (slow, works)
+        or with another index than the `search_index` setting asks for; names the index."""
         with db.engine.connect() as conn:
             column = conn.scalar(
                 text(
@@ -187,20 +204,41 @@ class PostgresSearch:
                 ),
                 {"t": ENTRIES, "c": SEARCH_VECTOR},
             )
-            index = conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
-                    "AND tablename = :t AND indexname = :i"
-                ),
-                {"t": ENTRIES, "i": SEARCH_INDEX},
-            )
+            state = search_index.state(conn)
+        choice = current_app.extensions["versehub.settings"].search_index
+        details: dict[str, Any] = {
+            "search": self.name,
+            "index": state.in_use,
+            "rum_extension": state.rum_extension,
+            "search_index": choice,
+        }
         if not column:
             error = f"tsvector column {ENTRIES}.{SEARCH_VECTOR} is missing"
-            return Health("fail", {"search": self.name, "error": error})
-        if not index:
-            error = f"GIN index {SEARCH_INDEX} is missing: every search scans all entries"
-            return Health("degraded", {"search": self.name, "error": error})
-        return Health("ok", {"search": self.name})
+            return Health("fail", {**details, "error": error})
+        if state.in_use is None:
+            error = (
+                f"no search index on {ENTRIES}.{SEARCH_VECTOR} (GIN {search_index.GIN_INDEX} or "
+                f"RUM {search_index.RUM_INDEX}): every search scans all entries; "
+                "run `versehub search reindex`"
+            )
+            return Health("degraded", {**details, "error": error})
+        if choice not in ("auto", state.in_use):
+            error = (
+                f"search_index is {choice} but the {state.in_use.upper()} index is in use: "
+                "run `versehub search reindex`"
+            )
+            return Health("degraded", {**details, "error": error})
+        if state.rum_unused:
+            details["note"] = (
+                "the rum extension is available but the GIN index is in use: "
+                "`versehub search reindex` builds the RUM index"
+            )
+        return Health("ok", details)
+
+    def reindex(self, *, choice: search_index.Choice) -> str:
+        """Build `choice`'s index concurrently (writes go on), then drop the other one."""
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return search_index.switch(conn, choice=choice)
 
 
 def backend_for(dialect: str) -> SearchBackend:
