@@ -20,20 +20,7 @@ def app(make_app: AppFactory) -> Flask:
     return make_app(rate_limits_enabled=True, rate_limit_default="100000/minute")
 
 
-@pytest.mark.parametrize(
-    "caller",
-    [
-        "anonymous",
-        pytest.param(
-            "bearer",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the principal is read from the database on every request until the "
-                "per-process principal cache with cross-process invalidation is merged",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("caller", ["anonymous", "bearer"])
 def test_a_cache_hit_runs_no_sql_statement(
     app: Flask, client: FlaskClient, author: Headers, editor: Headers, caller: str
 ) -> None:
