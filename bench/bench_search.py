@@ -706,7 +706,8 @@ def run_queries(database_url: str, instance: Path, corpus: Corpus, args: argpars
         results: dict[str, Any] = {}
         for viewer_name, viewer in viewers.items():
             methods = [("search", fts_page)]
-            if viewer is None:  # a scan costs the same for both viewers: once is enough
+            # A scan costs the same for both viewers: once is enough (and never with 0 queries).
+            if viewer is None and args.like_queries > 0:
                 methods.append(("like", like_page))
             for method, run in methods:
                 for kind, all_qs in queries.items():
