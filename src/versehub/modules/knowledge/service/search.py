@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select
 from sqlalchemy.orm import defer, joinedload, lazyload, load_only
@@ -90,27 +90,28 @@ def _as_id(ref: str) -> int | None:
     return int(ref) if ref.isdecimal() and int(ref) <= MAX_ID else None
 
 
-def _category_id(ref: str) -> int:
-    found = db.session.scalar(select(Category.id).where(Category.slug == ref))
+def _by_name_or_id(id_column: Any, by_name: ColumnElement[bool] | None, ref: str) -> int | None:
+    # A name wins over an id: a slug or tag may itself be made of digits.
+    found = None if by_name is None else db.session.scalar(select(id_column).where(by_name))
     number = _as_id(ref)
     if found is None and number is not None:
-        found = db.session.scalar(select(Category.id).where(Category.id == number))
+        found = db.session.scalar(select(id_column).where(id_column == number))
+    return cast(int | None, found)
+
+
+def _category_id(ref: str) -> int:
+    found = _by_name_or_id(Category.id, Category.slug == ref, ref)
     if found is None:
         raise _unknown("category", "category (give its slug or id)")
     return found
 
 
 def _tag_id(ref: str) -> int:
-    found = None
     try:
-        name = tag_service.normalise(ref)
+        by_name: ColumnElement[bool] | None = Tag.name == tag_service.normalise(ref)
     except APIError:
-        name = None
-    if name is not None:
-        found = db.session.scalar(select(Tag.id).where(Tag.name == name))
-    number = _as_id(ref)
-    if found is None and number is not None:
-        found = db.session.scalar(select(Tag.id).where(Tag.id == number))
+        by_name = None
+    found = _by_name_or_id(Tag.id, by_name, ref)
     if found is None:
         raise _unknown("tag", "tag (give its name or id)")
     return found
