@@ -34,7 +34,7 @@ Without Redis the cache lives in each process, and the change bus (`core.changes
 bump: every write to an entry, category, tag or revision publishes `knowledge.entries` with its
 transaction, so another gunicorn worker, the CLI or a job worker makes every process answer with
 the change on its next request. While the bus is not listening, such a process-local cache is
-bypassed (answers computed, never stale); a resync bumps the generation. With Redis the counter
+bypassed (answers computed, never stale); a resync bumps its generation. With Redis the counter
 is shared and the writer's bump is enough. A failing backend (Redis down) never fails a request:
 the error is logged (at most every `LOG_EVERY` seconds) and the answer computed uncached; an
 invalidation that could not be delivered is retried by this process before its next cache read.
@@ -126,7 +126,10 @@ def init_cache(app: Flask) -> None:
     app.extensions[STATE] = state
     app.extensions.setdefault(VARIANTS, {})
     bus.subscribe(CHANGE_TOPIC, lambda message: _on_change(state, message))
-    bus.on_resync(lambda: _owe_bump(state))
+    if not state.shared:
+        # A shared (Redis) generation is bumped by each writer itself: a process that was not
+        # listening missed nothing there, and bumping it would empty every process's cache.
+        bus.on_resync(lambda: _owe_bump(state))
     for model in (Entry, Category, Tag, EntryRevision):
         watch(app, model, CHANGE_TOPIC, _everything)
 
