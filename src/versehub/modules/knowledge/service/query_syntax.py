@@ -21,6 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# The rules above in one line, for a search box's hint.
+SYNTAX_HELP = (
+    'Every word must match; "quoted words" find a phrase; or between words finds either; '
+    "-word leaves out entries with that word."
+)
 MAX_WORDS = 32  # words beyond this are ignored (each costs the index a posting list)
 _WORD = re.compile(r"\w+")
 # A phrase (to its closing quote or the end) or a word; a dash counts as "not" only when it

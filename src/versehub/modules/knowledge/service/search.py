@@ -40,7 +40,7 @@ from versehub.modules.knowledge.service.search_backends import (
     current_search,
 )
 
-__all__ = ["BM25_WEIGHTS", "RANK_CANDIDATES", "fetch", "list_", "search"]
+__all__ = ["BM25_WEIGHTS", "RANK_CANDIDATES", "count", "fetch", "list_", "search"]
 
 MAX_QUERY_CHARS = 500
 # Relevance order ranks at most this many matches: the newest the viewer may read that pass the
@@ -273,6 +273,25 @@ def fetch(
             for hit in found
         ]
     return HitPage(hits=found, sort=sort, has_more=len(rows) > query.per_page)
+
+
+def count(*, query: ListQuery, viewer: Principal | None, cap: int | None = None) -> int:
+    """How many entries `fetch` walks through for `query`, counted up to `cap + 1` (default
+    RANK_CANDIDATES, the most a search ranks anyway; a page says "more than `cap`")."""
+    cap = RANK_CANDIDATES if cap is None else cap
+    q = clean_query(query.q)
+    where = [permissions.visible_clause(viewer), *_filters(query)]
+    ids: Select[Any]
+    if q:
+        parsed = query_syntax.parse(q)
+        if parsed is None:
+            return 0
+        match = current_search().match(parsed)
+        ids = select(match.id).select_from(match.source).where(*where, match.condition)
+    else:
+        ids = select(Entry.id).where(*where)
+    found = db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
+    return int(found or 0)
 
 
 # What an EntrySummary shows, and no more: no bodies (the Markdown and its HTML, twice), and of
