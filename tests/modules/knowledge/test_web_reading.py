@@ -14,8 +14,9 @@ from tests.modules.accounts.web_support import web_login
 from tests.modules.knowledge.conftest import People
 from tests.modules.knowledge.support import HARD_TEXT, publish, write
 from versehub.extensions import db
+from versehub.modules.knowledge.models import Entry
 from versehub.modules.knowledge.schemas import CategoryCreate
-from versehub.modules.knowledge.service import categories, search
+from versehub.modules.knowledge.service import categories, entry_view, search
 
 HX = {"HX-Request": "true"}
 PLAIN = "Signs are words you make with your hands. People see them."
@@ -171,12 +172,20 @@ def test_move_forms_only_when_the_route_exists(
         assert 'name="to"' not in html
 
 
-def test_entry_language_on_the_article(hub: dict[str, Any], client: FlaskClient) -> None:
-    from versehub.modules.knowledge.service import entry_view
-
+def test_entry_language_on_the_article(
+    hub: dict[str, Any], client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     html = html_of(client.get(f"/entries/{hub['easy']}"))
     assert "<article" in html
     assert "lang=" not in html.split("<article", 1)[1].split(">", 1)[0]
+    # Entries gain a BCP 47 `language` (the writing pages); English needs no attribute.
+    monkeypatch.setattr(Entry, "language", "de-AT", raising=False)
+    assert '<article class="entry" lang="de-AT">' in html_of(client.get(f"/entries/{hub['easy']}"))
+    monkeypatch.setattr(Entry, "language", "en", raising=False)
+    assert '<article class="entry">' in html_of(client.get(f"/entries/{hub['easy']}"))
+
+
+def test_entry_headings_sit_under_the_title() -> None:
     assert entry_view.demote_headings("<h1>a</h1><h5>b</h5>") == "<h2>a</h2><h6>b</h6>"
 
 
@@ -198,10 +207,11 @@ def test_category_and_tag_pages(client: FlaskClient, hub: dict[str, Any]) -> Non
 
 
 @pytest.mark.parametrize("path", ["/categories/nope", "/tags/owls", "/tags/nope", "/tags/%20"])
+@pytest.mark.parametrize("headers", [{}, {**HX, "HX-Target": "results"}])
 def test_missing_category_or_tag_only_on_hidden_entries_is_404(
-    client: FlaskClient, hub: dict[str, Any], path: str
+    client: FlaskClient, hub: dict[str, Any], path: str, headers: dict[str, str]
 ) -> None:
-    response = client.get(path)
+    response = client.get(path, headers=headers)
     assert response.status_code == 404
     assert "owls" not in html_of(response).split("<main", 1)[1]
 
