@@ -56,7 +56,7 @@ def choice_arg(name: str, label: str, choices: Sequence[str], problems: Problems
     """One of `choices`, or "" for any."""
     value = request.args.get(name, "").strip()
     if value and value not in choices:
-        problems.add(name, f"Choose a {label.lower()} from the list")
+        problems.add(name, f"Choose one of the {label.lower()}s in the list")
         return ""
     return value
 

@@ -46,18 +46,19 @@ def list_users() -> ResponseReturnValue:
     )
 
 
-def _user_page(user_id: int, *, problems: Problems | None = None) -> ResponseReturnValue:
+def _user_page(
+    user_id: int, *, problems: Problems | None = None, status: int = 200
+) -> ResponseReturnValue:
     user = accounts_users.get_or_404(user_id=user_id)
-    problems = problems or Problems()
     return render_page(
         "admin/user.html",
-        status=422 if problems else 200,
+        status=status,
         user=user,
         roles=ROLES,
         is_self=user.id == admin_id(),
         module_access=admin_users.module_access(user=user),
         undeniable=undeniable_modules(),
-        problems=problems,
+        problems=problems or Problems(),
     )
 
 
@@ -71,7 +72,10 @@ def _failed(user_id: int, error: APIError, fields: tuple[str, ...]) -> ResponseR
     db.session.rollback()
     problems = Problems()
     problems.add_service_errors(error, fields=fields)
-    return _user_page(user_id, problems=problems)
+    # A refusal because of the account's state (last admin, oneself) is a conflict; the rest
+    # is input the form can correct.
+    status = 409 if error.code == "RES_CONFLICT" else 422
+    return _user_page(user_id, problems=problems, status=status)
 
 
 @bp.post("/users/<int:user_id>/roles")
