@@ -10,8 +10,11 @@ from flask.testing import FlaskClient
 from tests.conftest import AppFactory
 from tests.modules.accounts.support import make_user
 from tests.modules.admin.support import signed_in, text
+from tests.modules.knowledge.support import publish, write
+from versehub.core.auth import Principal
 from versehub.core.modules import Health, get_registry
 from versehub.core.stats import register_counts
+from versehub.modules.knowledge.service import entries
 
 
 def figures(html: str) -> dict[str, str]:
@@ -30,6 +33,18 @@ def test_overview_counts_users_entries_bans_and_jobs(app: Flask, admin: FlaskCli
     assert "No failed jobs." in html
     for link in ("/admin/users", "/admin/modules", "/admin/audit", "/admin/bans", "/admin/jobs"):
         assert f'href="{link}"' in html
+
+
+def test_entries_are_counted_by_status(app: Flask, admin: FlaskClient, admin_id: int) -> None:
+    editor = Principal(kind="user", user_id=admin_id, roles=frozenset({"admin", "editor"}))
+    with app.app_context():
+        write(editor, "First draft")
+        write(editor, "Second draft")
+        publish(write(editor, "Out now"), editor)
+        binned = write(editor, "Thrown away")
+        entries.delete(entry_id=binned.id, viewer=editor)
+    found = figures(text(admin.get("/admin/")))
+    assert (found["Draft"], found["Published"], found["In the recycle bin"]) == ("2", "1", "1")
 
 
 def test_a_failing_counter_does_not_break_the_overview(app: Flask, admin: FlaskClient) -> None:
