@@ -194,3 +194,28 @@ def test_every_admin_page_passes_axe_in_every_mode(
         assert admin_page.get_by_role("navigation", name="Admin sections").count() == 1, name
         check_page(admin_page, f"{name} [{mode}]", failures)
     assert not failures, "\n".join(failures)
+
+
+def test_search_and_roles_work_without_javascript(
+    live_server: LiveServer, browser: Browser, base_url: str
+) -> None:
+    make_admin(live_server, "nojs-admin")
+    live_server.make_user("nojs-target")
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, "nojs-admin")
+        page.goto("/admin/users")
+        page.get_by_label("Name or email contains").fill("nojs-tar")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Search").click()
+        assert "q=nojs-tar" in page.url
+        expect(page.get_by_role("table")).to_contain_text("nojs-target")
+        with page.expect_navigation():
+            page.get_by_role("link", name="nojs-target").click()
+        page.get_by_role("group", name="Roles of nojs-target").get_by_label("agent").check()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save roles").click()
+        expect(page.get_by_role("status")).to_contain_text("saved: agent, member.")
+    finally:
+        context.close()
