@@ -101,3 +101,9 @@ def test_garbage_filters_get_a_clear_message(
         assert f'href="#{field}"' in html
         assert f'id="{field}-error"' in html
     assert "Audit log:" not in html  # no results under filters that were not understood
+
+
+def test_every_problem_is_reported_at_once(admin: FlaskClient) -> None:
+    html = admin.get("/admin/audit?since=yesterday&actor=nobody-here").get_data(as_text=True)
+    assert 'href="#since"' in html
+    assert 'href="#actor"' in html

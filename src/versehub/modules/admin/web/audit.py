@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from versehub.core.errors import APIError
 from versehub.core.pages import is_htmx, render_page
 from versehub.modules.accounts.service.audit_events import filterable_events
-from versehub.modules.admin.service.audit import list_events
+from versehub.modules.admin.service.audit import list_events, resolve_actor
 from versehub.modules.admin.web.blueprint import bp
 from versehub.modules.admin.web.filters import (
     PER_PAGE,
@@ -40,6 +40,12 @@ def list_audit_events() -> ResponseReturnValue:
         except APIError as exc:
             if exc.code != "VAL_INVALID":
                 raise
+            problems.add_service_errors(exc, fields=FIELDS)
+    elif actor:
+        # Every problem in one round trip: an unknown actor too, not only the dates' format.
+        try:
+            resolve_actor(actor=actor)
+        except APIError as exc:
             problems.add_service_errors(exc, fields=FIELDS)
     filters = {"event": event, "actor": actor, "since": since, "until": until}
     return render_page(
