@@ -138,3 +138,19 @@ def test_purge_failed_needs_an_age(jobs_app: Flask) -> None:
     result = jobs_app.test_cli_runner().invoke(cli, ["jobs", "purge-failed"])
     assert result.exit_code == 2
     assert "--older-than" in result.output
+
+
+def test_purge_failed_all_deletes_every_letter(jobs_app: Flask) -> None:
+    add_letter(jobs_app, "tests.old", [], failed_days_ago=40)
+    add_letter(jobs_app, "tests.recent", [], failed_days_ago=0)
+    result = invoke(jobs_app, "jobs", "purge-failed", "--all")
+    assert result.exit_code == 0
+    assert result.output == "Deleted 2 dead letter(s).\n"
+    assert json.loads(invoke(jobs_app, "jobs", "failed", "--json").output) == []
+
+
+def test_purge_failed_takes_an_age_or_all_not_both(jobs_app: Flask) -> None:
+    both = ["jobs", "purge-failed", "--all", "--older-than", "3"]
+    result = jobs_app.test_cli_runner().invoke(cli, both)
+    assert result.exit_code == 2
+    assert "either --older-than DAYS or --all" in result.output

@@ -13,6 +13,7 @@ from flask.helpers import get_debug_flag
 
 from versehub.core.errors import APIError
 from versehub.core.jobs.deadletters import (
+    import_spooled_letters,
     list_dead_letters,
     purge_dead_letters,
     requeue_dead_letter,
@@ -20,7 +21,6 @@ from versehub.core.jobs.deadletters import (
 from versehub.core.jobs.models import DeadLetter
 from versehub.core.jobs.schemas import DeadLetterOut
 from versehub.core.jobs.serve import serve
-from versehub.core.jobs.spool import import_spooled, spool_folder
 from versehub.core.jobs.worker import run_worker
 from versehub.core.logging import configure_logging
 from versehub.core.schema import ensure_schema
@@ -129,10 +129,9 @@ def failed_command(limit: int, task_name: str | None, as_json: bool) -> None:
     """List dead letters, newest first (failure times in UTC); imports spooled ones first."""
     settings: Settings = current_app.extensions["versehub.settings"]
     # Letters spooled to files during a database outage belong in the list (and the table).
-    try:
-        import_spooled(spool_folder(settings.instance_path))
-    except Exception as exc:  # noqa: BLE001 - list what the table has; the files stay
-        click.echo(f"Spooled dead letters not imported yet ({type(exc).__name__}).", err=True)
+    problem = import_spooled_letters(instance_path=settings.instance_path)
+    if problem is not None:
+        click.echo(f"Spooled dead letters not imported yet ({problem}).", err=True)
     letters = list_dead_letters(limit=limit, task_name=task_name)
     if as_json:
         rows = [DeadLetterOut.model_validate(letter).model_dump(mode="json") for letter in letters]
@@ -166,15 +165,22 @@ def retry_command(letter_id: int, force: bool) -> None:
     "--older-than",
     "days",
     type=click.IntRange(min=0),
-    required=True,
+    default=None,
     help="Delete dead letters that failed more than this many days ago.",
 )
+@click.option("--all", "everything", is_flag=True, help="Delete every dead letter.")
 @with_appcontext
-def purge_failed_command(days: int) -> None:
-    """Delete old dead letters."""
-    deleted = purge_dead_letters(older_than=timedelta(days=days))
+def purge_failed_command(days: int | None, everything: bool) -> None:
+    """Delete old dead letters (--older-than DAYS), or all of them (--all)."""
+    if (days is None) == (not everything):
+        raise click.UsageError("give either --older-than DAYS or --all")
+    older_than = None if everything else timedelta(days=days or 0)
+    deleted = purge_dead_letters(older_than=older_than)
     db.session.commit()
-    click.echo(f"Deleted {deleted} dead letter(s) older than {days} day(s).")
+    if everything:
+        click.echo(f"Deleted {deleted} dead letter(s).")
+    else:
+        click.echo(f"Deleted {deleted} dead letter(s) older than {days} day(s).")
 
 
 def register_commands(group: click.Group) -> None:

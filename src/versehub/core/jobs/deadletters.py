@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from versehub.core.api.pages import Page, paginate
 from versehub.core.db import utcnow
 from versehub.core.errors import APIError
 from versehub.core.jobs.models import DeadLetter
+from versehub.core.jobs.spool import import_spooled, spool_folder
 from versehub.core.logging import REDACTED, SENSITIVE_VALUE
 from versehub.extensions import db
 
@@ -88,12 +91,42 @@ def record_dead_letter(
     return letter
 
 
+def _newest_first(task_name: str | None) -> Any:
+    query = select(DeadLetter).order_by(DeadLetter.failed_at.desc(), DeadLetter.id.desc())
+    return query.where(DeadLetter.task_name == task_name) if task_name else query
+
+
 def list_dead_letters(*, limit: int = 50, task_name: str | None = None) -> list[DeadLetter]:
     """Dead letters, newest first."""
-    query = select(DeadLetter).order_by(DeadLetter.failed_at.desc(), DeadLetter.id.desc())
-    if task_name:
-        query = query.where(DeadLetter.task_name == task_name)
-    return list(db.session.scalars(query.limit(limit)))
+    return list(db.session.scalars(_newest_first(task_name).limit(limit)))
+
+
+def page_dead_letters(
+    *, page: int, per_page: int, task_name: str | None = None
+) -> Page[DeadLetter]:
+    """One page of dead letters, newest first, with the total."""
+    return paginate(_newest_first(task_name), page=page, per_page=per_page)
+
+
+def count_dead_letters(*, older_than: timedelta | None = None, now: datetime | None = None) -> int:
+    """How many dead letters there are (only those that failed before `now - older_than`)."""
+    query = select(func.count()).select_from(DeadLetter)
+    if older_than is not None:
+        query = query.where(DeadLetter.failed_at < (now or utcnow()) - older_than)
+    return int(db.session.scalar(query) or 0)
+
+
+def import_spooled_letters(*, instance_path: Path) -> str | None:
+    """Move dead letters spooled to files (database outage) into the table, committed.
+
+    Returns None, or the type of the error that kept them in their files for now.
+    """
+    try:
+        import_spooled(spool_folder(instance_path))
+    except Exception as exc:  # noqa: BLE001 - the table still lists what it has; files stay
+        db.session.rollback()
+        return type(exc).__name__
+    return None
 
 
 def get_dead_letter(*, letter_id: int) -> DeadLetter:
@@ -123,11 +156,10 @@ def requeue_dead_letter(
     return letter, str(result.id)
 
 
-def purge_dead_letters(*, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete dead letters that failed before `now - older_than`; the caller commits."""
-    cutoff = (now or utcnow()) - older_than
-    result = db.session.execute(
-        delete(DeadLetter).where(DeadLetter.failed_at < cutoff),
-        execution_options={"synchronize_session": False},
-    )
+def purge_dead_letters(*, older_than: timedelta | None, now: datetime | None = None) -> int:
+    """Delete dead letters that failed before `now - older_than` (None: all); caller commits."""
+    statement = delete(DeadLetter)
+    if older_than is not None:
+        statement = statement.where(DeadLetter.failed_at < (now or utcnow()) - older_than)
+    result = db.session.execute(statement, execution_options={"synchronize_session": False})
     return int(getattr(result, "rowcount", 0) or 0)

@@ -3,11 +3,13 @@
 from flask import Flask
 
 from versehub.core.modules import Module
+from versehub.core.stats import register_counts
 from versehub.modules.knowledge import cli, tasks
 from versehub.modules.knowledge.api import bp
 from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
 from versehub.modules.knowledge.graphql.schema import KnowledgeMutation, KnowledgeQuery
+from versehub.modules.knowledge.service import stats
 from versehub.modules.knowledge.service.search_backends import health, init_search
 from versehub.modules.knowledge.web import bp as web_bp
 
@@ -20,6 +22,7 @@ def init_app(app: Flask) -> None:
     init_providers(app)
     init_cache(app)
     cli.init_cli(app)
+    register_counts(app, "Entries by status", stats.count_by_status)
     celery_app = app.extensions.get("celery")
     if celery_app is not None:
         tasks.schedule(celery_app)

@@ -1,0 +1,1 @@
+"""What the admin pages do: keyword-only functions over the accounts services and core."""
