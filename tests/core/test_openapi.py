@@ -137,8 +137,9 @@ def test_docs_page_uses_nonced_scripts_and_bundled_assets(client: FlaskClient) -
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
-    # Every script (the layout's page.js, Swagger UI, our starter) carries this response's nonce.
-    assert html.count("<script") == html.count(f'nonce="{nonce}"') == 3
+    # Every script (the layout's, Swagger UI, our starter) carries this response's nonce.
+    assert html.count("<script") == html.count(f'nonce="{nonce}"')
+    assert html.count(f'nonce="{nonce}"') >= 3
     assert "<script>" not in html
     assert "style=" not in html
     assert 'data-spec-url="/api/v1/openapi.json"' in html
