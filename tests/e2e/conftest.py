@@ -135,6 +135,10 @@ def mailbox(live_server: LiveServer) -> Iterator[Mailbox]:
     is delivered too, so look mail up by recipient. Celery allows one worker per process, so
     it runs per test, not per session (tests elsewhere start their own).
     """
+    # Worker threads find their Flask app through Celery's default app, which is the app made
+    # last in this process: a test that built another app (and deleted its database) would
+    # otherwise have the live server's jobs run against that one.
+    live_server.app.extensions["celery"].set_default()
     start_embedded_worker(live_server.app, beat=False)
     try:
         yield Mailbox(live_server.app.extensions["versehub.settings"].instance_path)
