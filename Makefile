@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The suite runs on both cores (pytest-xdist); each worker starts its own PostgreSQL and Redis.
 TEST_WORKERS ?= 2
 
-.PHONY: .venv run worker migrate test lint format typecheck check clean
+.PHONY: .venv run worker migrate test lint format typecheck check clean screenshots
 
 # Only creates/updates the virtualenv from the lock file.
 .venv: $(VENV)/.synced
@@ -35,6 +35,11 @@ worker: migrate
 
 test: .venv
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# PNGs of the main pages at density 1, 3 and 5, normal and high contrast, into docs/screenshots/
+# (demo content on a temporary SQLite database; needs Chromium, see tests/e2e/screenshots.py).
+screenshots: .venv
+	$(BIN)/python -m tests.e2e.screenshots --out docs/screenshots
 
 lint: .venv
 	$(BIN)/ruff check src tests bench

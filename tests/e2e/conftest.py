@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
 from flask import Flask
@@ -14,10 +15,12 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 from werkzeug.serving import make_server
 
 from tests.conftest import base_settings, migrate_to_head
+from tests.e2e.mailbox import Mailbox
 from tests.modules.accounts.support import PASSWORD
 from tests.servers import missing
 from versehub import create_app
 from versehub.core.errors import APIError
+from versehub.core.jobs import leases, start_embedded_worker, stop_embedded_worker
 from versehub.modules.accounts.api.auth import LOGIN_CHECKS
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service import users
@@ -101,16 +104,47 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     root = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{root / 'e2e.db'}"
     migrate_to_head(url, root / "instance")
-    app = create_app(base_settings(root / "instance", url))
+    # The port is known once the server listens, and links in mails must point at it: the
+    # server starts with a stand-in that hands each request to the app made right after.
+    served: list[Flask] = []
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return served[0](environ, start_response)
+
+    server = make_server("127.0.0.1", 0, serve, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app = create_app({**base_settings(root / "instance", url), "public_base_url": base})
     app.extensions[LOGIN_CHECKS].append(_second_factor)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served.append(app)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, url=base)
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        app.extensions["celery"].close()
+
+
+@pytest.fixture
+def mailbox(live_server: LiveServer) -> Iterator[Mailbox]:
+    """Mail the live server sends during this test (its job worker runs until the test ends).
+
+    `mailbox.latest_mail(to="ada@example.com")` waits for the message and gives its subject,
+    text and links (absolute, pointing at the live server). Mail queued earlier by other tests
+    is delivered too, so look mail up by recipient. Celery allows one worker per process, so
+    it runs per test, not per session (tests elsewhere start their own).
+    """
+    # Worker threads find their Flask app through Celery's default app, which is the app made
+    # last in this process: a test that built another app (and deleted its database) would
+    # otherwise have the live server's jobs run against that one.
+    live_server.app.extensions["celery"].set_default()
+    start_embedded_worker(live_server.app, beat=False)
+    try:
+        yield Mailbox(live_server.app.extensions["versehub.settings"].instance_path)
+    finally:
+        assert stop_embedded_worker(live_server.app, timeout=30)
+        leases.release_all()  # this process's lock on the broker file, as after every worker
 
 
 @pytest.fixture(scope="session")

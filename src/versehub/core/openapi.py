@@ -5,7 +5,8 @@ The app is flask-openapi3's `OpenAPI` (a Flask subclass). Modules declare their 
 route, request model and response model lands in `/api/v1/openapi.json`. Swagger UI is served
 at `/api/docs` from the files bundled with flask-openapi3-swagger, through our own template
 (nonce'd, no inline code), because the plug-in's page uses inline scripts and styles that our
-CSP blocks.
+CSP blocks. That page extends the shared layout; static/css/api_docs.css and
+static/js/api_docs.js make Swagger UI's markup pass axe in every density and contrast.
 """
 
 from __future__ import annotations
