@@ -1,5 +1,6 @@
 """HTML pages of the knowledge hub: reading, searching, writing and revisions."""
 
+from versehub.modules.knowledge.web import revisions, workflow, writing
 from versehub.modules.knowledge.web.blueprint import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "revisions", "workflow", "writing"]
