@@ -145,7 +145,7 @@ def test_wide_layouts_get_a_side_by_side_diff_against_any_revision(
     assert "Changes from revision 1 to revision 3" in html
     assert '<table class="diff diff--split">' in html
     assert '<th scope="col">Revision 1</th><th scope="col">Revision 3</th>' in html
-    assert '<span class="diff-text">Changed line 1.</span></ins>' in html
+    assert added("Changed line 1.") in html
 
 
 def test_restore_brings_back_an_old_revision(
@@ -182,3 +182,15 @@ def test_restore_refuses_a_stale_page_and_a_missing_token(
     assert no_token.status_code == 400
     assert _revision_count(app, slug) == 2
     assert post(client, f"/entries/{slug}/revisions/7/restore", {"version": "2"}).status_code == 404
+
+
+def test_revision_list_at_density_1_is_a_list(
+    app: Flask, client: FlaskClient, people: People
+) -> None:
+    slug = _history(app, people)
+    _density(app, "aurora", 1)
+    signed_in(client, "aurora")
+    html = client.get(f"/entries/{slug}/revisions").get_data(as_text=True)
+    assert "<table" not in html
+    assert '<ol class="revision-list"' in html
+    assert "Changed text, by aurora," in html

@@ -339,3 +339,31 @@ def test_status_of_a_hidden_entry_is_404(app: Flask, client: FlaskClient, people
     refused = post(client, f"/entries/{public}/status", {"to": "archived"})
     assert refused.status_code == 303
     assert entry_row(app, slug=public).status == "published"  # type: ignore[union-attr]
+
+
+def test_preview_after_signing_out_says_so(app: Flask, client: FlaskClient, people: People) -> None:
+    signed_in(client, "aurora")
+    csrf = token(client)
+    client.post("/account/logout", data={"csrf_token": csrf})
+    fragment = client.post(
+        "/entries/preview",
+        data={"content": "Text", "csrf_token": token(client, "/account/login")},
+        headers=HX,
+    )
+    assert fragment.status_code == 200
+    assert "You are signed out, so the preview has stopped" in fragment.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_htmx_requests_for_hidden_pages_are_404(
+    app: Flask, client: FlaskClient, people: People
+) -> None:
+    with app.app_context():
+        slug = write(people.author).slug
+    signed_in(client, "milo")
+    for path in (
+        f"/entries/{slug}/edit",
+        f"/entries/{slug}/revisions",
+        f"/entries/{slug}/revisions/1",
+    ):
+        assert client.get(path, headers={"HX-Request": "true"}).status_code == 404

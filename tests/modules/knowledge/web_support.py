@@ -73,11 +73,9 @@ def hidden(html: str, name: str) -> str:
 
 def added(text: str) -> str:
     """The markup of an added line in a diff."""
-    return f'<ins><span class="diff-label">added</span> <span class="diff-text">{text}</span></ins>'
+    return f'<span class="diff-label">added</span> <ins class="diff-text">{text}</ins>'
 
 
 def removed(text: str) -> str:
     """The markup of a removed line in a diff."""
-    return (
-        f'<del><span class="diff-label">removed</span> <span class="diff-text">{text}</span></del>'
-    )
+    return f'<span class="diff-label">removed</span> <del class="diff-text">{text}</del>'

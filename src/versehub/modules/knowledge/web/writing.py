@@ -14,9 +14,14 @@ from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from versehub.core.auth import Principal, check_verified_email, verified_email_required
+from versehub.core.auth import (
+    Principal,
+    check_verified_email,
+    current_principal,
+    verified_email_required,
+)
 from versehub.core.errors import APIError
-from versehub.core.pages import render_page, signed_in_page
+from versehub.core.pages import is_htmx, render_page, signed_in_page
 from versehub.core.validation import validation_errors
 from versehub.extensions import db
 from versehub.modules.knowledge.models import Entry
@@ -210,10 +215,13 @@ def _newest(entry: Entry) -> int:
 
 
 @bp.post("/entries/preview")
-@signed_in_page
 def preview_entry() -> ResponseReturnValue:
     """The preview of the form's texts (HTMX fragment; a whole page without JavaScript)."""
-    viewer()
+    if current_principal() is None:
+        # Signed out meanwhile (another tab): say so where the preview was; the text stays.
+        if not is_htmx():
+            return redirect(url_for("hub.write_page"))
+        return render_page("knowledge/preview.html", fragment=PREVIEW, signed_out=True)
     shown = preview.preview(
         content=request.form.get("content"), plain_language=request.form.get("plain_language")
     )
