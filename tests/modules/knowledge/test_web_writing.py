@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.modules.accounts.support import make_user
 from tests.modules.knowledge.conftest import People
 from tests.modules.knowledge.support import publish, write
 from tests.modules.knowledge.web_support import (
@@ -367,3 +368,14 @@ def test_htmx_requests_for_hidden_pages_are_404(
         f"/entries/{slug}/revisions/1",
     ):
         assert client.get(path, headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_an_unverified_account_may_draft_but_not_save(app: Flask, client: FlaskClient) -> None:
+    make_user(app, email="una@example.com", username="una", verified=False)
+    signed_in(client, "una")
+    page = client.get("/write").get_data(as_text=True)
+    assert "To save, first open the link we emailed you" in page
+    response = _send(client, _write_form(client))
+    assert response.status_code == 422
+    assert "needs a verified email address" in response.get_data(as_text=True)
+    assert count_entries(app) == 0

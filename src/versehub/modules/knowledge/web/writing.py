@@ -30,7 +30,13 @@ from versehub.modules.knowledge.service import categories, entries, preview, rev
 from versehub.modules.knowledge.service import tags as tag_service
 from versehub.modules.knowledge.web import once
 from versehub.modules.knowledge.web.blueprint import bp
-from versehub.modules.knowledge.web.common import attach_errors, entry_url, has_errors, viewer
+from versehub.modules.knowledge.web.common import (
+    FORM_FIELDS,
+    attach_errors,
+    entry_url,
+    has_errors,
+    viewer,
+)
 from versehub.modules.knowledge.web.conflict import conflict_page
 from versehub.modules.knowledge.web.forms import EntryForm
 from versehub.modules.knowledge.web.workflow import actions_for
@@ -64,9 +70,8 @@ def editor_page(
     principal: Principal,
     entry: Entry | None,
     status: int = 200,
-    show_preview: bool = False,
 ) -> ResponseReturnValue:
-    """The write/edit page for `form` (with the preview when asked, or when JS is off)."""
+    """The write/edit page for `form`, with the preview of what it holds now."""
     shown = preview.preview(content=form.content.data, plain_language=form.plain_language.data)
     unverified = not principal.email_verified and verified_email_required()
     return render_page(
@@ -76,7 +81,6 @@ def editor_page(
         entry=entry,
         preview=shown,
         preview_lang=preview.lang_attribute(form.language.data),
-        show_preview=show_preview,
         unverified=unverified,
         actions=actions_for(entry=entry, viewer=principal) if entry is not None else [],
         form_has_errors=has_errors(form),
@@ -89,7 +93,7 @@ def _previewed(
     """The page again with the preview of the form's text (the Preview button, no JavaScript)."""
     # Nothing is saved, so nothing is validated: the preview shows what was typed.
     flash("Preview updated: it is shown under “Preview”. Nothing is saved yet.", "info")
-    return editor_page(form, principal=principal, entry=entry, show_preview=True)
+    return editor_page(form, principal=principal, entry=entry)
 
 
 def _checked(form: EntryForm, principal: Principal) -> dict[str, Any] | None:
@@ -114,8 +118,8 @@ def _checked(form: EntryForm, principal: Principal) -> dict[str, Any] | None:
 
 
 def _field_has(form: EntryForm, error: dict[str, str]) -> bool:
-    name = {"is_public": "visibility"}.get(error["field"].split(".")[0], error["field"])
-    field = getattr(form, name, None)
+    name = error["field"].split(".")[0]
+    field = getattr(form, FORM_FIELDS.get(name, name), None)
     return bool(field is not None and getattr(field, "errors", None))
 
 
