@@ -214,6 +214,10 @@ def writing_pages(page: Page, slug: str) -> Iterator[str]:
     page.get_by_label("Text", exact=True).fill("## A heading\n\nSome *text* to preview.")
     expect(page.locator("#level-status")).to_contain_text("Preview updated")
     yield "write with live preview"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#status")).to_contain_text("Nothing is saved yet")
+    yield "write after the Preview button"
     page.goto(f"/entries/{slug}/edit")
     yield "edit"
     page.evaluate("document.querySelector('#version').value = '1'")
