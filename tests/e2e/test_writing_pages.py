@@ -30,6 +30,9 @@ from versehub.modules.knowledge.service import entries
 
 # Set to a folder to keep full-page screenshots of every page at density 1, 3 and 5 (and 3 high).
 SHOTS = os.environ.get("VERSEHUB_E2E_SHOTS")
+# The live preview waits for a pause in typing, then asks the server: on a busy CI machine that
+# can take longer than Playwright's default 5 s (a wait, not a timing threshold).
+HTMX_WAIT = 20_000
 
 
 def make_writer(server: LiveServer, username: str, *roles: str) -> int:
@@ -87,10 +90,11 @@ def test_member_writes_and_submits_then_editor_publishes_by_keyboard(
     tab_to(page, "el => el.id === 'content'")
     page.keyboard.type("## Before the day\n\nBook an *interpreter* two weeks ahead.")
     # The live preview and the reading level arrive without moving focus.
-    expect(page.locator("#preview-area h2", has_text="Before the day")).to_be_visible()
-    expect(page.locator("#preview-area em")).to_have_text("interpreter")
+    preview_heading = page.locator("#preview-area h2", has_text="Before the day")
+    expect(preview_heading).to_be_visible(timeout=HTMX_WAIT)
+    expect(page.locator("#preview-area em")).to_have_text("interpreter", timeout=HTMX_WAIT)
     expect(page.locator("#level-status")).to_contain_text(
-        "Preview updated. Reading level of the text:"
+        "Preview updated. Reading level of the text:", timeout=HTMX_WAIT
     )
     assert focused_id(page) == "content"
     tab_to(page, "el => el.id === 'tags'")
@@ -212,7 +216,7 @@ def writing_pages(page: Page, slug: str) -> Iterator[str]:
     assert "There is a problem" in page.content()
     yield "write with errors"
     page.get_by_label("Text", exact=True).fill("## A heading\n\nSome *text* to preview.")
-    expect(page.locator("#level-status")).to_contain_text("Preview updated")
+    expect(page.locator("#level-status")).to_contain_text("Preview updated", timeout=HTMX_WAIT)
     yield "write with live preview"
     with page.expect_navigation():
         page.get_by_role("button", name="Preview").click()
