@@ -34,6 +34,10 @@ SLUG_MAX = 220
 SUMMARY_MAX = 500
 TAG_MAX = 50
 CATEGORY_NAME_MAX = 80
+LANGUAGE_MAX = (
+    35  # BCP 47 tags as used on the web are short; 35 covers language-script-region-variant
+)
+DEFAULT_LANGUAGE = "en"
 FTS_TABLE = "entries_fts"
 # FTS5 creates these shadow tables beside the virtual table (external content: no _content).
 FTS_SHADOW_TABLES = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config"))
@@ -98,6 +102,10 @@ class Entry(TimestampMixin, StatefulMixin, db.Model):  # type: ignore[name-defin
     plain_language_html: Mapped[str | None] = mapped_column(Text, default=None)
     reading_level: Mapped[int] = mapped_column(index=True)
     plain_language_reading_level: Mapped[int | None] = mapped_column(default=None)
+    # BCP 47 tag of the language the entry is written in (set as `lang` on its page).
+    language: Mapped[str] = mapped_column(
+        String(LANGUAGE_MAX), default=DEFAULT_LANGUAGE, server_default=DEFAULT_LANGUAGE
+    )
     # Tag names joined by spaces: what the search index sees of the many-to-many tags.
     tags_text: Mapped[str] = mapped_column(Text, default="")
     is_public: Mapped[bool] = mapped_column(default=True, index=True)

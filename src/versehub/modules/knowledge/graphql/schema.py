@@ -155,6 +155,9 @@ class CreateEntryInput:
     category: str | None = strawberry.field(default=strawberry.UNSET, description="A slug.")
     tags: list[str] | None = strawberry.UNSET
     is_public: bool | None = strawberry.UNSET
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET, description="BCP 47 tag (default `en`)."
+    )
     slug: str | None = strawberry.field(
         default=strawberry.UNSET, description="Made from the title when not given."
     )
@@ -173,6 +176,7 @@ class UpdateEntryInput:
     )
     tags: list[str] | None = strawberry.UNSET
     is_public: bool | None = strawberry.UNSET
+    language: str | None = strawberry.field(default=strawberry.UNSET, description="BCP 47 tag.")
     version: int | None = strawberry.field(
         default=strawberry.UNSET,
         description="The version you saw; a stale one is RES_CONFLICT (lost-update guard).",

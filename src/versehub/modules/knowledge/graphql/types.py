@@ -163,6 +163,9 @@ class EntryNode:
     status: EntryStatus
     version: int = strawberry.field(description="Bumped on every change (optimistic locking).")
     is_public: bool
+    language: str = strawberry.field(
+        description="BCP 47 tag of the language the entry is written in (e.g. `en`, `pt-BR`)."
+    )
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
@@ -207,6 +210,7 @@ class EntryNode:
             status=EntryStatus(row.status),
             version=row.version,
             is_public=row.is_public,
+            language=row.language,
             created_at=row.created_at,
             updated_at=row.updated_at,
             published_at=row.published_at,

@@ -5,16 +5,26 @@ The REST API's path, header and answer models are in `schemas.api`.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from versehub.core.api import PER_PAGE_DEFAULT, PER_PAGE_MAX, PageQuery
 from versehub.core.text import Text
 from versehub.core.validation import NotNull
 from versehub.modules.knowledge.models import (
     CATEGORY_NAME_MAX,
+    DEFAULT_LANGUAGE,
+    LANGUAGE_MAX,
     SLUG_MAX,
     SUMMARY_MAX,
     TAG_MAX,
@@ -41,6 +51,33 @@ SlugInput = Annotated[str, Field(min_length=1, max_length=SLUG_MAX), Text()]
 CategoryName = Annotated[str, Field(min_length=1, max_length=CATEGORY_NAME_MAX), Text(visible=True)]
 Description = Annotated[str, Field(max_length=2000), Text(multiline=True)]
 
+# BCP 47 as used on the web: language (2-3 letters), optional script (4 letters), optional
+# region (2 letters or 3 digits), then variants; private-use and extensions are not needed here.
+_LANGUAGE_TAG = re.compile(
+    r"^(?P<language>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|[0-9]{3}))?"
+    r"(?P<variants>(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*)$"
+)
+
+
+def language_tag(value: str) -> str:
+    """A BCP 47 language tag in its usual case (`en`, `pt-BR`, `zh-Hant-TW`), or ValueError."""
+    match = _LANGUAGE_TAG.match(value.strip().replace("_", "-").lower())
+    if match is None:
+        raise ValueError("Use a language tag such as en, de, pt-BR or zh-Hant")
+    parts = [match["language"]]
+    if match["script"]:
+        parts.append(match["script"].title())
+    if match["region"]:
+        parts.append(match["region"].upper())
+    return "-".join(parts) + match["variants"]
+
+
+Language = Annotated[
+    str,
+    Field(min_length=2, max_length=LANGUAGE_MAX, description="BCP 47 tag, e.g. `en`, `pt-BR`."),
+    AfterValidator(language_tag),
+]
+
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -60,6 +97,7 @@ class EntryCreate(_Input):
     category: SlugInput | None = None
     tags: list[TagInput] = Field(default_factory=list, max_length=MAX_TAGS)
     is_public: bool = True
+    language: Language = DEFAULT_LANGUAGE
     slug: SlugInput | None = None
 
 
@@ -73,6 +111,7 @@ class EntryUpdate(_Input):
     category: SlugInput | None = None
     tags: list[TagInput] | None = Field(default=None, max_length=MAX_TAGS)
     is_public: NotNull[bool] = None
+    language: NotNull[Language] = None
     version: int | None = None
 
 
@@ -152,6 +191,7 @@ class EntrySummary(_Output):
     status: str
     version: int
     is_public: bool
+    language: str = Field(description="BCP 47 tag of the language the entry is written in.")
     reading_level: int
     category: CategoryPublic | None
     tags: TagNames

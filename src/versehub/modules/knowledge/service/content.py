@@ -9,7 +9,16 @@ from versehub.modules.knowledge.service.reading_level import reading_level
 from versehub.modules.knowledge.service.rendering import render_markdown
 
 # Fields `apply` understands (category is a Category or None, tags a list of Tag rows).
-FIELDS = ("title", "content", "summary", "plain_language", "category", "tags", "is_public")
+FIELDS = (
+    "title",
+    "content",
+    "summary",
+    "plain_language",
+    "category",
+    "tags",
+    "is_public",
+    "language",
+)
 
 
 def apply(entry: Entry, changes: dict[str, Any]) -> None:
@@ -17,7 +26,7 @@ def apply(entry: Entry, changes: dict[str, Any]) -> None:
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"not entry content fields: {sorted(unknown)}")
-    for name in ("title", "summary", "is_public"):
+    for name in ("title", "summary", "is_public", "language"):
         if name in changes:
             setattr(entry, name, changes[name])
     if "content" in changes:

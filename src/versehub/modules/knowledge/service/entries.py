@@ -79,6 +79,16 @@ def get_by_slug(*, slug: str, viewer: Principal | None) -> Entry:
     return permissions.require_read(viewer, found)
 
 
+def get_for_edit(*, slug: str, viewer: Principal | None) -> Entry:
+    """An entry by slug that the viewer may change, or RES_NOT_FOUND (pages never reveal
+    entries a viewer may only read, or not at all)."""
+    found = db.session.scalars(select(Entry).where(Entry.slug == slug)).one_or_none()
+    entry = permissions.require_read(viewer, found)
+    if not permissions.can_edit(viewer, entry):
+        raise APIError("RES_NOT_FOUND", "No such entry")
+    return entry
+
+
 def present(entry: Entry, *, reading_level: int | None = None) -> EntryPublic:
     """The public shape of an entry, with sign videos from the registered providers and the
     version a reader at `reading_level` prefers (`service/versions.py`)."""
@@ -162,10 +172,11 @@ def _save(
     """
     with transaction():
         before = revisions.snapshot(entry)
-        was_public = entry.is_public
+        # Untracked settings (no revision of their own) still count as a change to save.
+        was = (entry.is_public, entry.language)
         content.apply(entry, _resolve(changes))
         changed = revisions.changed(before, revisions.snapshot(entry))
-        if not changed and restored_from is None and entry.is_public == was_public:
+        if not changed and restored_from is None and (entry.is_public, entry.language) == was:
             # Nothing to save; also drops any re-rendering that differs only from an old renderer.
             db.session.rollback()
             return entry

@@ -11,6 +11,7 @@ from versehub.core.api import Page, paginate
 from versehub.core.auth import Principal
 from versehub.core.errors import APIError
 from versehub.extensions import db
+from versehub.modules.accounts.models import User
 from versehub.modules.knowledge.models import Entry, EntryRevision
 from versehub.modules.knowledge.service import permissions
 
@@ -113,3 +114,21 @@ def latest_for(*, entry_ids: Sequence[int], limit: int) -> dict[int, list[EntryR
     for revision in rows:
         found.setdefault(revision.entry_id, []).append(revision)
     return found
+
+
+def usernames(*, user_ids: Sequence[int | None]) -> dict[int, str]:
+    """Usernames of the people who made revisions, in one query (missing accounts: absent)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    found: dict[int, str] = {}
+    for user_id, name in db.session.execute(
+        select(User.id, User.username).where(User.id.in_(wanted))
+    ):
+        found[user_id] = name
+    return found
+
+
+def latest(*, entry_id: int) -> EntryRevision | None:
+    """The newest revision of an entry (callers check permissions)."""
+    return db.session.scalars(_newest_first(entry_id).limit(1)).first()

@@ -1,6 +1,6 @@
 """HTML pages of the knowledge hub: reading, searching, writing and revisions."""
 
-from versehub.modules.knowledge.web import reading, search
+from versehub.modules.knowledge.web import reading, revisions, search, workflow, writing
 from versehub.modules.knowledge.web.blueprint import bp
 
-__all__ = ["bp", "reading", "search"]
+__all__ = ["bp", "reading", "revisions", "search", "workflow", "writing"]
