@@ -380,3 +380,12 @@ def test_an_unverified_account_may_draft_but_not_save(app: Flask, client: FlaskC
     assert response.status_code == 422
     assert "needs a verified email address" in response.get_data(as_text=True)
     assert count_entries(app) == 0
+
+
+def test_the_preview_keeps_the_pages_one_h1() -> None:
+    from versehub.modules.knowledge.service import preview
+
+    shown = preview.render("# A heading\n\n## Another\n\nSome text.")
+    assert "<h1" not in shown.html
+    assert "<h2>A heading</h2>" in shown.html
+    assert "<h3>Another</h3>" in shown.html

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from versehub.modules.knowledge.schemas import CONTENT_MAX, language_tag
+from versehub.modules.knowledge.service.entry_view import demote_headings
 from versehub.modules.knowledge.service.reading_level import reading_level
 from versehub.modules.knowledge.service.rendering import render_markdown
 
@@ -47,7 +48,8 @@ def render(text: str | None) -> Rendered:
     if len(text) > CONTENT_MAX:
         return Rendered(html="", level=None, too_long=True)
     html = render_markdown(text)
-    return Rendered(html=html, level=reading_level(html))
+    # Shown as the entry page shows it: the text's headings sit under the page's one h1.
+    return Rendered(html=demote_headings(html), level=reading_level(html))
 
 
 def preview(*, content: str | None, plain_language: str | None) -> Preview:
