@@ -6,7 +6,9 @@ account, only admins may grant the admin scope, and other people's keys answer 4
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -72,6 +74,11 @@ def api_keys_page() -> ResponseReturnValue:
     return _list_page(user, _key_form(user))
 
 
+def _has_errors(form: ApiKeyForm, error: Mapping[str, Any]) -> bool:
+    field = getattr(form, str(error.get("field", "")).split(".")[0], None)
+    return bool(getattr(field, "errors", None))
+
+
 def _expires_at(form: ApiKeyForm) -> datetime | None:
     day = form.expires_on.data
     if day is None:
@@ -102,9 +109,8 @@ def create_api_key() -> ResponseReturnValue:
             }
         )
     except ValidationError as exc:
-        attach_errors(
-            form, [e for e in validation_errors(exc) if not getattr(form, e["field"]).errors]
-        )
+        # One message per field: the form's own ("Give the key a name") wins.
+        attach_errors(form, [e for e in validation_errors(exc) if not _has_errors(form, e)])
         body = None
     if not valid or body is None or form.expires_on.errors:
         return _list_page(user, form, status=422)

@@ -49,6 +49,7 @@ from versehub.modules.accounts.web.session import (
 FRIENDLY: Mapping[tuple[str, str | None], str] = {
     ("email", None): "Enter an email address in the form name@example.com",
     ("preferred_sign_language", None): "Choose a sign language from the list, or None",
+    ("scopes", None): "Choose at least one of the listed permissions",
     ("username", "string_too_short"): "Username must be 3 to 32 characters",
     ("username", "string_too_long"): "Username must be 3 to 32 characters",
     ("password", "string_too_short"): "Password must be at least 12 characters",
@@ -59,7 +60,9 @@ FRIENDLY: Mapping[tuple[str, str | None], str] = {
 def attach_errors(form: Any, errors: Iterable[Mapping[str, Any]]) -> None:
     """Put service/schema field errors on the form's fields (unknown fields: form level)."""
     for error in errors:
-        name = str(error.get("field", "")).split(".")[-1]
+        # "scopes.1" (one item of a list) belongs to the list's field.
+        parts = [p for p in str(error.get("field", "")).split(".") if not p.isdigit()]
+        name = parts[-1] if parts else ""
         kind = str(error.get("type", ""))
         message = (
             FRIENDLY.get((name, kind))
