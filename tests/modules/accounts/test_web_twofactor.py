@@ -94,8 +94,10 @@ def test_confirm_shows_recovery_codes_once_and_turns_it_on(
 
 
 def test_recovery_codes_download_as_a_text_file(reader: FlaskClient, clock: Clock) -> None:
-    _, codes, _ = turn_on(reader, clock)
-    data = {f"codes-{n}": code for n, code in enumerate(codes)}
+    _, codes, done = turn_on(reader, clock)
+    # The page's download form carries the codes it shows.
+    data = dict(re.findall(r'name="(codes-\d+)" type="hidden" value="([^"]+)"', done.text))
+    assert sorted(data.values()) == sorted(codes)
     download = form_post(reader, DOWNLOAD, data, token_from=PAGE)
     assert download.status_code == 200
     assert download.mimetype == "text/plain"

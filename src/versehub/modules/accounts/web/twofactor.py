@@ -119,7 +119,8 @@ def confirm_two_factor() -> ResponseReturnValue:
         _refusal(form, exc)
         return _setup_page(form, status=exc.status)
     flash("Two-factor sign-in is on. Keep your recovery codes somewhere safe.", "success")
-    download = RecoveryCodesForm(data={"codes": codes})
+    # formdata=None: filled from the new codes, not from this request's (confirm) form.
+    download = RecoveryCodesForm(formdata=None, data={"codes": codes})
     return render_page(
         "accounts/recovery_codes.html", codes=codes, download=download, headers=NO_STORE
     )
