@@ -1,9 +1,9 @@
 """Walks through the signed-in account pages of issue 13, yielding at each state worth checking.
 
 test_accessibility.py runs axe at every yield in every mode (the anonymous pages are walked
-there, with the testing-only presentation override); test_account_pages.py reuses the steps. Every walk leaves the account as it found it (2FA off), so the next mode
-starts from the same state, and never sends a wrong code the service would count towards the
-lockout (the error states come from the form's own checks).
+there, with the testing-only presentation override). Every walk leaves the account as it found
+it (2FA off), so the next mode starts from the same state, and never sends a wrong code the
+service would count towards the lockout (the error states come from the form's own checks).
 """
 
 from __future__ import annotations
