@@ -194,3 +194,15 @@ def test_pages_need_a_session_and_csrf(app: Flask, client: FlaskClient) -> None:
     web_login(client)
     assert client.post(KEYS, data={"name": "x", "scopes": ["entries:read"]}).status_code == 400
     assert keys(app) == []
+
+
+def test_density_1_lists_keys_in_one_column(app: Flask, reader: FlaskClient) -> None:
+    create(reader)
+    with app.app_context():
+        user = db.session.query(User).filter_by(username="ada").one()
+        user.visual_density = 1
+        db.session.commit()
+    html = reader.get(KEYS).get_data(as_text=True)
+    assert '<ul class="key-cards">' in html
+    assert "<table" not in html
+    assert 'Revoke<span class="visually-hidden"> Caption robot</span>' in html
