@@ -1,5 +1,8 @@
 """axe-core (WCAG 2.2 AA tags) on every account page, in every density x contrast mode.
 
+The pages of issue 13 (display settings, forgot password, two-factor, API keys) are walked by
+tests/e2e/account_walks.py.
+
 Signed-in pages render with the reader's stored preferences (the real path); anonymous pages
 use the testing-only `?_presentation=` override to reach the same modes.
 """
@@ -12,8 +15,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
+from tests.e2e.account_walks import (
+    add_bad_option,
+    api_key_pages,
+    click_and_wait,
+    two_factor_pages,
+)
 from tests.e2e.conftest import OTP_USER, ConsoleLog, LiveServer, sign_in
 from tests.modules.accounts.support import PASSWORD
+from versehub.core.db import utcnow
 from versehub.extensions import db
 from versehub.modules.accounts.models import User
 
@@ -79,19 +89,35 @@ def anonymous_pages(page: Page, mode: str) -> Iterator[str]:
     page.get_by_label("New password").fill("short")
     submit_with_query(page, query)
     yield "reset link with errors"
+    page.goto(f"/account/preferences?{query}")
+    yield "display settings"
+    add_bad_option(page, "<b>Klingon</b>")
+    submit_with_query(page, query)
+    assert "Choose a sign language from the list" in page.content()
+    yield "display settings with errors"
+    page.goto(f"/account/forgot-password?{query}")
+    yield "forgot password"
+    page.get_by_label("Email address").fill("not an address")
+    submit_with_query(page, query)
+    yield "forgot password with errors"
+    page.get_by_label("Email address").fill("someone@example.com")
+    submit_with_query(page, query)
+    assert "Check your email" in page.content()
+    yield "forgot password: check your email"
 
 
-def reader_pages(page: Page) -> Iterator[str]:
+def reader_pages(page: Page, mode: str) -> Iterator[str]:
     """Visit each signed-in page state; yield its name once it is showing."""
     page.goto("/account/")
     yield "overview"
     page.goto("/account/preferences")
     yield "preferences"
-    page.get_by_label("Preferred sign language").fill("not a code!")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save preferences").click()
+    add_bad_option(page, "not a code!")
+    click_and_wait(page, "Save preferences")
     assert "There is a problem" in page.content()
     yield "preferences with errors"
+    yield from two_factor_pages(page)
+    yield from api_key_pages(page, f"Key {mode}")
     page.goto("/account/no-such-page")
     yield "not found page"
 
@@ -99,7 +125,8 @@ def reader_pages(page: Page) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def reader(live_server: LiveServer) -> tuple[LiveServer, int]:
     """The signed-in reader whose stored preferences the matrix changes."""
-    return live_server, live_server.make_user("matrix-reader")
+    # Verified: creating API keys needs a confirmed email address.
+    return live_server, live_server.make_user("matrix-reader", email_verified_at=utcnow())
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +186,7 @@ def test_every_page_passes_axe_in_every_mode(
         check_page(anonymous, f"{name} [{mode}]", failures)
 
     set_preferences(server, user_id, density, contrast)
-    for name in reader_pages(signed_in):
+    for name in reader_pages(signed_in, mode):
         html = signed_in.locator("html")
         # Real preference-driven rendering: nothing in the URL, only the stored preferences.
         assert html.get_attribute("data-density") == str(density), name

@@ -38,7 +38,7 @@ def test_partial_update(app: Flask, client: FlaskClient, member_headers: dict[st
     }
     response = client.patch(PREFS, json={"preferred_sign_language": "asl"}, headers=member_headers)
     assert response.get_json()["data"]["user"]["preferences"]["reading_level"] == 1
-    assert response.get_json()["data"]["user"]["preferences"]["preferred_sign_language"] == "ASL"
+    assert response.get_json()["data"]["user"]["preferences"]["preferred_sign_language"] == "ase"
     response = client.patch(PREFS, json={"preferred_sign_language": None}, headers=member_headers)
     assert response.get_json()["data"]["user"]["preferences"]["preferred_sign_language"] is None
     assert seen[0]["changed"] == ["high_contrast", "reading_level"]

@@ -37,7 +37,7 @@ def test_register_returns_the_public_user(app: Flask, client: FlaskClient) -> No
     assert user["roles"] == ["member"]
     assert user["email_verified"] is False
     assert user["preferences"] == {
-        "preferred_sign_language": "BSL",
+        "preferred_sign_language": "bfi",
         "visual_density": 5,
         "reading_level": 3,
         "reduced_motion": False,

@@ -80,7 +80,7 @@ def test_register_form_refuses_a_weak_password_and_says_why(
 
 
 def test_anonymous_overview_redirects_to_login_with_next(client: FlaskClient) -> None:
-    response = client.get("/account/preferences")
+    response = client.get("/account/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/account/login?next=")
 
@@ -100,7 +100,7 @@ def test_preferences_form_saves_publishes_and_renders(app: Flask, client: FlaskC
         "reading_level": "2",
         "high_contrast": "y",
         "reduced_motion": "y",
-        "preferred_sign_language": "nzsl",
+        "preferred_sign_language": "nzs",
     }
     saved = form_post(client, "/account/preferences", data, token_from="/account/preferences")
     assert saved.status_code == 302
@@ -110,7 +110,7 @@ def test_preferences_form_saves_publishes_and_renders(app: Flask, client: FlaskC
     assert '<html lang="en" data-density="5" data-contrast="high" data-motion="reduce">' in page
     assert "Preferences saved" in page
     row = user_row(app)
-    assert (row.visual_density, row.reading_level, row.preferred_sign_language) == (5, 2, "NZSL")
+    assert (row.visual_density, row.reading_level, row.preferred_sign_language) == (5, 2, "nzs")
     assert row.high_contrast
     assert row.reduced_motion
 

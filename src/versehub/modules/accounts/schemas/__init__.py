@@ -16,9 +16,9 @@ from pydantic import (
     EmailStr,
     Field,
     StrictBool,
-    field_validator,
 )
 
+from versehub.core import sign_languages
 from versehub.core.api import PageQuery
 from versehub.core.text import Text
 from versehub.core.validation import NotNull
@@ -29,9 +29,29 @@ Role = Literal["admin", "editor", "agent", "member"]
 Scope = Literal["entries:read", "entries:write", "media:write", "agents:write", "admin"]
 SCOPES: tuple[str, ...] = ("entries:read", "entries:write", "media:write", "agents:write", "admin")
 
-# ISO-like sign language codes: "ASL", "BSL", "NZSL", "Auslan", "LSF-CH"; stored upper-case.
+
+def _sign_language_code(value: str) -> str:
+    # Readers know their language by name or abbreviation; it is stored and answered as its
+    # ISO 639-3 code, so that one language is one value everywhere (videos, agents, readers).
+    language = sign_languages.resolve(value)
+    if language is None:
+        raise ValueError(
+            "Choose a listed sign language: an ISO 639-3 code such as bfi, an abbreviation "
+            "such as BSL, or its name such as British Sign Language"
+        )
+    return language.code
+
+
+# A sign language by ISO 639-3 code ("bfi"), abbreviation ("BSL") or name, answered as the code.
 SignLanguage = Annotated[
-    str, Field(min_length=2, max_length=20, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{2,8})?$")
+    str,
+    Field(
+        min_length=2,
+        max_length=64,
+        description="ISO 639-3 code (`ase`, `bfi`); an abbreviation (`ASL`) or an English name "
+        "(`British Sign Language`, any case) is accepted and stored as its code.",
+    ),
+    AfterValidator(_sign_language_code),
 ]
 Level = Annotated[int, Field(ge=1, le=5, strict=True)]
 # Row ids are SQL INTEGER: a larger number is no id, and would crash the query (SQLite
@@ -64,7 +84,9 @@ class PreferencesPublic(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    preferred_sign_language: str | None
+    preferred_sign_language: str | None = Field(
+        description="ISO 639-3 code of the preferred sign language (`ase`, `bfi`), or null."
+    )
     visual_density: int
     reading_level: int
     reduced_motion: bool
@@ -80,11 +102,6 @@ class PreferencesUpdate(Input):
     reading_level: NotNull[Level] = None
     reduced_motion: NotNull[StrictBool] = None
     high_contrast: NotNull[StrictBool] = None
-
-    @field_validator("preferred_sign_language")
-    @classmethod
-    def _upper(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
 
 
 class UserCreate(Input):

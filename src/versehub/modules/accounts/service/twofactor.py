@@ -236,10 +236,22 @@ def begin_setup(*, user: User) -> TwoFactorSetup:
     user.totp_secret_encrypted = _encrypt(secret)
     user.totp_last_step = None
     db.session.commit()
+    return _setup_of(user=user, secret=secret)
+
+
+def pending_setup(*, user: User) -> TwoFactorSetup | None:
+    """The set-up begun and not yet confirmed (same secret, QR code again), or None."""
+    if user.two_factor_enabled or user.totp_secret_encrypted is None:
+        return None
+    return _setup_of(user=user, secret=_decrypt(user))
+
+
+def _setup_of(*, user: User, secret: str) -> TwoFactorSetup:
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD)
     uri = totp.provisioning_uri(name=user.email, issuer_name=ISSUER)
+    # Dark on a white ground in every colour scheme: cameras need the contrast.
     qr = segno.make(uri, error="m").svg_data_uri(
-        scale=4, title=f"{ISSUER} two-factor set-up QR code", desc=QR_ALT
+        scale=4, light="#fff", title=f"{ISSUER} two-factor set-up QR code", desc=QR_ALT
     )
     return TwoFactorSetup(
         provisioning_uri=uri,

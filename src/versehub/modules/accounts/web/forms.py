@@ -13,14 +13,21 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from versehub.core import sign_languages
 from versehub.modules.accounts.service import otp_codes
 
 LEVELS = [SelectChoice(str(n)) for n in range(1, 6)]
+# "None" first: choosing no sign language is as valid as choosing one.
+SIGN_LANGUAGE_CHOICES = [
+    SelectChoice("", "None"),
+    *(SelectChoice(lang.code, lang.label) for lang in sign_languages.SIGN_LANGUAGES),
+]
 
 
 def canonical_code(raw: str | None) -> str | None:
@@ -29,11 +36,17 @@ def canonical_code(raw: str | None) -> str | None:
     return found[1] if found else None
 
 
-def _one_time_code(_form: object, field: StringField) -> None:
+def one_time_code(_form: object, field: StringField) -> None:
+    """WTForms validator: a TOTP or recovery code in any of the ways people type them."""
     if field.data and canonical_code(field.data) is None:
         raise ValidationError(
             "Enter the 6-digit code from your authenticator app, or one of your recovery codes"
         )
+
+
+def _listed_sign_language(_form: object, field: SelectField) -> None:
+    if field.data and sign_languages.known(field.data) is None:
+        raise ValidationError("Choose a sign language from the list, or None")
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -48,7 +61,7 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     )
     otp = StringField(
         "One-time code",
-        validators=[Optional(), Length(max=64), _one_time_code],
+        validators=[Optional(), Length(max=64), one_time_code],
     )
 
 
@@ -73,8 +86,11 @@ class PreferencesForm(FlaskForm):  # type: ignore[misc]
     reading_level = RadioField("Reading level", choices=LEVELS)
     high_contrast = BooleanField("High contrast colours")
     reduced_motion = BooleanField("Reduce motion (no animations or transitions)")
-    preferred_sign_language = StringField(
-        "Preferred sign language", validators=[Optional(), Length(max=20)]
+    preferred_sign_language = SelectField(
+        "Preferred sign language",
+        choices=SIGN_LANGUAGE_CHOICES,
+        validate_choice=False,  # checked below, with a message people understand
+        validators=[Length(max=64), _listed_sign_language],
     )
 
 

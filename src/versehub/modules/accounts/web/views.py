@@ -1,4 +1,4 @@
-"""The account pages: sign in, register, sign out (here or everywhere), preferences, overview.
+"""The account pages: sign in, register, sign out (here or everywhere), overview.
 
 Thin like the API routes: read the form, call the same services (lockout, rate limits, the
 2FA checks and events apply unchanged), and show service errors next to the fields they name.
@@ -28,13 +28,12 @@ from versehub.core.validation import validation_errors
 from versehub.extensions import db
 from versehub.modules.accounts.api.auth import LOGIN_CHECKS
 from versehub.modules.accounts.api.blueprint import request_meta
-from versehub.modules.accounts.schemas import PreferencesUpdate, UserCreate
+from versehub.modules.accounts.schemas import UserCreate
 from versehub.modules.accounts.service import sessions, users
 from versehub.modules.accounts.web.blueprint import bp
 from versehub.modules.accounts.web.forms import (
     ActionForm,
     LoginForm,
-    PreferencesForm,
     RegisterForm,
     canonical_code,
 )
@@ -49,7 +48,8 @@ from versehub.modules.accounts.web.session import (
 # Plain-language messages for schema errors (field, error type); field alone: any type.
 FRIENDLY: Mapping[tuple[str, str | None], str] = {
     ("email", None): "Enter an email address in the form name@example.com",
-    ("preferred_sign_language", None): "Use a short code such as ASL, BSL, NZSL or LSF-CH",
+    ("preferred_sign_language", None): "Choose a sign language from the list, or None",
+    ("scopes", None): "Choose at least one of the listed permissions",
     ("username", "string_too_short"): "Username must be 3 to 32 characters",
     ("username", "string_too_long"): "Username must be 3 to 32 characters",
     ("password", "string_too_short"): "Password must be at least 12 characters",
@@ -60,7 +60,9 @@ FRIENDLY: Mapping[tuple[str, str | None], str] = {
 def attach_errors(form: Any, errors: Iterable[Mapping[str, Any]]) -> None:
     """Put service/schema field errors on the form's fields (unknown fields: form level)."""
     for error in errors:
-        name = str(error.get("field", "")).split(".")[-1]
+        # "scopes.1" (one item of a list) belongs to the list's field.
+        parts = [p for p in str(error.get("field", "")).split(".") if not p.isdigit()]
+        name = parts[-1] if parts else ""
         kind = str(error.get("type", ""))
         message = (
             FRIENDLY.get((name, kind))
@@ -73,6 +75,15 @@ def attach_errors(form: Any, errors: Iterable[Mapping[str, Any]]) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+def locked_message(exc: APIError) -> str:
+    """What a reader is told when wrong passwords or codes locked the account (for how long)."""
+    minutes = max(1, round(int(exc.details.get("retry_after", 60)) / 60))
+    return (
+        "Too many wrong attempts: this account is locked for about "
+        f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later."
+    )
 
 
 def _has_errors(form: Any, name: str) -> bool:
@@ -121,11 +132,7 @@ def login() -> ResponseReturnValue:
             ]
             return _login_page(form, show_otp=True, status=exc.status)
         if exc.code == "AUTH_ACCOUNT_LOCKED":
-            minutes = max(1, round(int(exc.details.get("retry_after", 60)) / 60))
-            form.form_errors.append(
-                "Too many wrong attempts: this account is locked for about "
-                f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later."
-            )
+            form.form_errors.append(locked_message(exc))
             return _login_page(form, show_otp=show_otp, status=exc.status, headers=exc.headers)
         if exc.code == "AUTH_INVALID_CREDENTIALS":
             form.login.errors = ["The email or username and password do not match an account"]
@@ -207,50 +214,3 @@ def logout_everywhere() -> ResponseReturnValue:
 def overview() -> ResponseReturnValue:
     """The reader's account at a glance."""
     return render_template("accounts/overview.html", user=signed_in_user(), action=ActionForm())
-
-
-def _preferences_form(user: Any) -> PreferencesForm:
-    return PreferencesForm(
-        data={
-            "visual_density": str(user.visual_density),
-            "reading_level": str(user.reading_level),
-            "high_contrast": user.high_contrast,
-            "reduced_motion": user.reduced_motion,
-            "preferred_sign_language": user.preferred_sign_language or "",
-        }
-    )
-
-
-@bp.get("/preferences")
-@page_login_required
-def preferences_page() -> ResponseReturnValue:
-    """The five accessibility preferences."""
-    return render_template("accounts/preferences.html", form=_preferences_form(signed_in_user()))
-
-
-@bp.post("/preferences")
-@page_login_required
-def preferences() -> ResponseReturnValue:
-    """Save the preferences (publishes preferences.updated) and show the page in them."""
-    user = signed_in_user()
-    assert user is not None  # login_required
-    form = PreferencesForm()
-    if form.validate():
-        try:
-            changes = PreferencesUpdate.model_validate(
-                {
-                    "visual_density": int(form.visual_density.data),
-                    "reading_level": int(form.reading_level.data),
-                    "high_contrast": bool(form.high_contrast.data),
-                    "reduced_motion": bool(form.reduced_motion.data),
-                    "preferred_sign_language": (form.preferred_sign_language.data or "").strip()
-                    or None,
-                }
-            )
-        except ValidationError as exc:
-            attach_errors(form, validation_errors(exc))
-        else:
-            users.update_preferences(user=user, changes=changes)
-            flash("Preferences saved. Pages now follow them.", "success")
-            return redirect(url_for("account.preferences_page"))
-    return render_template("accounts/preferences.html", form=form), 422
