@@ -1,7 +1,7 @@
 """preferred sign language as an ISO 639-3 code: abbreviations and names become codes
 
 Revision ID: 3a7e9c1d5b42
-Revises: 06e1c51f6ff9
+Revises: a7c3e9d21b64
 Create Date: 2026-12-07 22:30:00.000000
 
 Earlier versions stored what the reader typed, upper-cased ("ASL", "BSL", "AUSLAN"). A value
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3a7e9c1d5b42"
-down_revision = "06e1c51f6ff9"
+down_revision = "a7c3e9d21b64"
 branch_labels = None
 depends_on = None
 
