@@ -62,6 +62,7 @@ from flask import Flask, current_app, has_app_context
 from versehub.core.auth import Principal
 from versehub.core.changes import ChangeBus, Message, bus_for, watch
 from versehub.core.envelope import current_warnings
+from versehub.core.page_cache import invalidate_pages, invalidate_pages_on
 from versehub.core.validation import ReadyJSON, encode_json
 from versehub.extensions import cache
 from versehub.modules.knowledge.models import Category, Entry, EntryRevision, Tag
@@ -146,6 +147,8 @@ def init_cache(app: Flask) -> None:
         bus.on_resync(lambda: _owe_bump(state))
     for model in (Entry, Category, Tag, EntryRevision):
         watch(app, model, CHANGE_TOPIC, _everything)
+    # The reading pages show the same rows: their cached HTML goes with every such change.
+    invalidate_pages_on(app, CHANGE_TOPIC)
 
 
 def _everything(row: object) -> dict[str, Any]:
@@ -238,8 +241,9 @@ def _state() -> CacheState:
 
 
 def on_entry_event(name: str, payload: dict[str, Any]) -> None:
-    """The `entry.*` subscriber: any entry change invalidates every cached answer."""
+    """The `entry.*` subscriber: any entry change invalidates every cached answer and page."""
     invalidate()
+    invalidate_pages()
 
 
 def _key(endpoint: str, params: Mapping[str, Any], viewer: Principal | None, gen: int) -> str:
