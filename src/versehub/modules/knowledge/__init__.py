@@ -9,6 +9,7 @@ from versehub.modules.knowledge.api.cache import init_cache, on_entry_event
 from versehub.modules.knowledge.events import init_providers
 from versehub.modules.knowledge.graphql.schema import KnowledgeMutation, KnowledgeQuery
 from versehub.modules.knowledge.service.search_backends import health, init_search
+from versehub.modules.knowledge.web import bp as web_bp
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +30,7 @@ module = Module(
     description="The knowledge vault: Markdown entries with safe HTML, reading levels, "
     "plain-language versions, revisions, categories, tags, review workflow and full-text search.",
     requires=("accounts",),
-    blueprints=(bp,),
+    blueprints=(bp, web_bp),
     graphql_query=KnowledgeQuery,
     graphql_mutation=KnowledgeMutation,
     init=init_app,

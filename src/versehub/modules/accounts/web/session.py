@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, request, session
 from flask.globals import request_ctx
 from flask_login import current_user, login_required, login_user, logout_user
 
+from versehub.core import sign_languages
 from versehub.core.auth import Principal, register_resolver
 from versehub.core.events import publish
 from versehub.core.presentation import Presentation, register_presentation_provider
@@ -98,6 +99,7 @@ def reader_presentation() -> Presentation | None:
         contrast="high" if user.high_contrast else "normal",
         motion="reduce" if user.reduced_motion else "full",
         reading_level=user.reading_level,
+        sign_language=sign_languages.known(user.preferred_sign_language),
     )
 
 
