@@ -25,6 +25,7 @@ from tests.conftest import AppFactory
 from versehub.core.auth import Principal, register_resolver
 from versehub.core.changes import bus_for
 from versehub.core.page_cache import cached_page, invalidate_pages, invalidate_pages_on
+from versehub.core.presentation import Presentation, set_presentation_cookie
 
 PAGE = "/pagecachetest/page"
 TOPIC = "pagecachetest.things"
@@ -75,6 +76,12 @@ def page_blueprint(renders: Renders, thing: dict[str, str]) -> Blueprint:
             '{% extends "base.html" %}{% block title %}Layout{% endblock %}'
             "{% block content %}<h1>Layout</h1>{% endblock %}"
         )
+
+    @bp.get("/pagecachetest/display")
+    def display() -> Response:
+        response = make_response("chosen")
+        set_presentation_cookie(response, Presentation(density=1, contrast="high"))
+        return response
 
     @bp.post("/pagecachetest/form")
     def form() -> str:
@@ -211,6 +218,22 @@ def test_each_presentation_query_and_fragment_has_its_own_entry(
     # The same parameters in another order are the same page.
     client.get(PAGE + "?a=1&b=2")
     assert client.get(PAGE + "?b=2&a=1").headers["X-Page-Cache"] == "hit"
+
+
+def test_an_anonymous_readers_display_cookie_selects_their_own_entry(app: Flask) -> None:
+    chooser, other = app.test_client(), app.test_client()
+    chooser.get("/pagecachetest/display")  # density 1, high contrast, in the signed cookie
+    other_first = other.get(PAGE)
+    chosen = chooser.get(PAGE)
+    assert (other_first.headers["X-Page-Cache"], chosen.headers["X-Page-Cache"]) == (
+        "miss",
+        "miss",
+    )
+    assert 'data-density="1" data-contrast="high"' in chosen.get_data(as_text=True)
+    assert chooser.get(PAGE).headers["X-Page-Cache"] == "hit"
+    again = other.get(PAGE)
+    assert again.headers["X-Page-Cache"] == "hit"
+    assert 'data-density="3" data-contrast="normal"' in again.get_data(as_text=True)
 
 
 def test_signed_in_readers_and_bad_credentials_are_never_served_nor_stored(
