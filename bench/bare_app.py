@@ -23,6 +23,15 @@ def entries() -> dict[str, object]:
     }
 
 
+@app.get("/entries/<slug>")
+def entry_page(slug: str) -> str:
+    """A small HTML page (bench_api's `barepage`: the baseline of a page)."""
+    return (
+        '<!doctype html><html lang="en"><head><title>Hello</title></head>'
+        f"<body><main><h1>{slug}</h1><p>Hello</p></main></body></html>"
+    )
+
+
 @app.get("/health/live")
 def live() -> dict[str, str]:
     """What bench_api polls before it starts loading."""

@@ -14,7 +14,10 @@ Configurations: `bare` (bench/bare_app.py), `default` (production settings as sh
 default rate limit raised to 10,000,000/minute so the limiter still runs but never refuses),
 `nocache` (default with the entries response cache off), `nolimits` (default with rate limits
 off), `redis` (default with REDIS_URL: cache, limits and the blocklist in Redis), `before`
-(default, on a git worktree of `--before REV`: an earlier commit measured in the same run).
+(default, on a git worktree of `--before REV`: an earlier commit measured in the same run);
+`page` (default, anonymous, `GET /entries/<slug>` of a demo entry at density 3 from the page
+cache: the reader's page when the tree has it, else bench/page_app.py's stand-in) and `barepage`
+(the bare app's small HTML page at the same path): `page`'s ratio is given against both.
 `--profile NAME` records that configuration's workers with py-spy during one more wrk run and
 prints where the samples fall.
 """
@@ -49,7 +52,11 @@ BIN = Path(sys.executable).parent
 PATH = "/api/v1/entries?per_page=20"
 MEMBER = "demo-amara"
 RAISED_LIMIT = "10000000/minute"
-CONFIGS = ("bare", "default", "nocache", "nolimits", "redis", "before")
+CONFIGS = ("bare", "default", "nocache", "nolimits", "redis", "before", "page", "barepage")
+# Anonymous HTML pages (issue 13): `page` is VerseHub's cached entry page (bench/page_app.py),
+# `barepage` the bare app's small HTML page; both at /entries/<slug> (or /bench/entries/<slug>).
+PAGE_CONFIGS = ("page", "barepage")
+BARE_APPS = {"bare": "bench.bare_app:app", "barepage": "bench.bare_app:app"}
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -193,8 +200,9 @@ class Gunicorn:
                 stderr=log,
                 start_new_session=True,
             )
-        wait_for_port(self.port, timeout=60)
-        deadline = time.monotonic() + 60
+        # Generous: six servers start at once on a 2-core machine that others share.
+        wait_for_port(self.port, timeout=180)
+        deadline = time.monotonic() + 180
         while True:
             try:
                 with urllib.request.urlopen(self.base + "/health/live", timeout=5) as answer:
@@ -503,6 +511,8 @@ def servers(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]
             "default": env,
             "nocache": {**env, **off} if off else None,
             "nolimits": {**env, "VERSEHUB_RATE_LIMITS_ENABLED": "false"},
+            "page": env,
+            "barepage": None,
         }
         if "redis" in args.configs:
             binary = shutil.which("redis-server")
@@ -519,11 +529,11 @@ def servers(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]
             trees["before"] = stack.enter_context(worktree(args.before, workdir))
         started: dict[str, Gunicorn] = {}
         for name in args.configs:
-            if name != "bare" and variants.get(name) is None:
+            if name not in BARE_APPS and variants.get(name) is None:
                 continue  # `nocache` without a cache setting: `default` is uncached already
             server = Gunicorn(
                 name,
-                "bench.bare_app:app" if name == "bare" else None,
+                BARE_APPS.get(name, "bench.page_app:app" if name == "page" else None),
                 variants[name] or {},
                 workdir,
                 trees[name],
@@ -538,6 +548,39 @@ def servers(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]
             "cache_off_env": off,
             "postmaster": int((pg.datadir / "postmaster.pid").read_text().split()[0]),
         }
+
+
+def page_paths(started: dict[str, Gunicorn]) -> dict[str, str]:
+    """The path each configuration is loaded on: the API list, or an entry page."""
+    paths = dict.fromkeys(started, PATH)
+    if not any(name in started for name in PAGE_CONFIGS):
+        return paths
+    source = started.get("page") or next(s for n, s in started.items() if n not in BARE_APPS)
+    slug = get_json(source.base + "/api/v1/entries?per_page=1")["data"]["items"][0]["slug"]
+    page = f"/entries/{slug}"
+    if "page" in started:
+        try:
+            with urllib.request.urlopen(started["page"].base + page, timeout=10) as answer:
+                cached = "X-Page-Cache" in answer.headers
+        except OSError:
+            cached = False
+        paths["page"] = page if cached else f"/bench/entries/{slug}"
+    if "barepage" in started:
+        paths["barepage"] = page
+    return paths
+
+
+def check_page(name: str, server: Gunicorn, path: str) -> dict[str, Any]:
+    """An HTML page answers 200 (before any load); X-Page-Cache of two calls."""
+    seen: dict[str, Any] = {"path": path}
+    for attempt in ("first", "second"):
+        with urllib.request.urlopen(server.base + path, timeout=10) as response:
+            body = response.read()
+            if response.status != 200 or "text/html" not in response.headers["Content-Type"]:
+                raise RuntimeError(f"{name}: unexpected answer {body[:300]!r}")
+            seen[f"x_page_cache_{attempt}"] = response.headers.get("X-Page-Cache")
+            seen["bytes"] = len(body)
+    return seen
 
 
 def check_answer(name: str, server: Gunicorn, header: str) -> dict[str, Any]:
@@ -566,7 +609,7 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
 def summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per configuration: medians over the rounds and the throughput ratio to `bare`."""
     bare_rps = statistics.median(r["rps"] for r in runs["bare"])
-    return {
+    out = {
         name: {
             "connections": rs[0]["connections"],
             "rps": median_of(rs, "rps"),
@@ -579,6 +622,11 @@ def summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
         }
         for name, rs in runs.items()
     }
+    if "page" in runs and "barepage" in runs:
+        bare_page = statistics.median(r["rps"] for r in runs["barepage"])
+        page = statistics.median(r["rps"] for r in runs["page"])
+        out["page"]["ratio_to_barepage"] = round(page / bare_page, 3)
+    return out
 
 
 def measure(
@@ -586,8 +634,9 @@ def measure(
 ) -> dict[str, Any]:
     """Warm every server up, then round after round one run per configuration (and level)."""
     started: dict[str, Gunicorn] = running["servers"]
+    paths: dict[str, str] = running["paths"]
     for name, server in started.items():  # warm-up: imports, pools, caches
-        run_wrk(server.base + PATH, headers(name), args.connections, args.warmup)
+        run_wrk(server.base + paths[name], headers(name), args.connections, args.warmup)
     levels = [(args.connections, args.duration)]
     if args.low_connections:
         levels.append((args.low_connections, max(args.duration // 2, 2)))
@@ -598,12 +647,12 @@ def measure(
         for name, server in started.items():
             for connections, seconds in levels:
                 run = run_wrk(
-                    server.base + PATH,
+                    server.base + paths[name],
                     headers(name),
                     connections,
                     seconds,
                     workers=server.worker_pids(),
-                    postmaster=None if name == "bare" else running["postmaster"],
+                    postmaster=None if name in BARE_APPS else running["postmaster"],
                 )
                 runs[connections][name].append({"connections": connections, **run})
                 print(name, connections, json.dumps(run), file=sys.stderr, flush=True)
@@ -660,7 +709,7 @@ def main() -> None:
     try:
         with servers(args, workdir) as running:
             started: dict[str, Gunicorn] = running["servers"]
-            first = next(server for name, server in started.items() if name != "bare")
+            first = next(server for name, server in started.items() if name not in BARE_APPS)
             token = Token(first.base, running["password"])
             report["machine"] = describe(running["bindir"])
             report["settings"] = {
@@ -674,10 +723,14 @@ def main() -> None:
             }
 
             def headers(name: str) -> list[str]:
-                return [] if name == "bare" else [token.header()]
+                anonymous = name in BARE_APPS or name in PAGE_CONFIGS
+                return [] if anonymous else [token.header()]
 
+            running["paths"] = paths = page_paths(started)
             report["answers"] = {
-                name: check_answer(name, server, (headers(name) or ["X-Bench: 1"])[0])
+                name: check_page(name, server, paths[name])
+                if name in PAGE_CONFIGS
+                else check_answer(name, server, (headers(name) or ["X-Bench: 1"])[0])
                 for name, server in started.items()
             }
             report.update(measure(args, running, headers))
@@ -685,7 +738,9 @@ def main() -> None:
                 server = started[args.profile]
                 report["profile"] = {
                     "config": args.profile,
-                    **profile(server, server.base + PATH, headers(args.profile), args),
+                    **profile(
+                        server, server.base + paths[args.profile], headers(args.profile), args
+                    ),
                 }
             report["load_at_end"] = load()
     finally:

@@ -28,6 +28,7 @@ from versehub.core.modules import load_modules
 from versehub.core.modules_cli import register_modules_cli
 from versehub.core.openapi import make_app, register_openapi
 from versehub.core.outages import init_outages
+from versehub.core.page_cache import init_page_cache
 from versehub.core.presentation import init_presentation
 from versehub.core.requests import register_request_hooks
 from versehub.core.schema import MIGRATIONS_DIR, register_schema_check
@@ -58,6 +59,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     configure(app, settings)
     register_extensions(app, settings)
     init_changes(app, settings)  # before anything that caches: they subscribe to it
+    init_page_cache(app, settings.page_cache_timeout)
     register_request_hooks(app)
     init_security(app, settings)
     register_metrics(app)

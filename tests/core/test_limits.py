@@ -189,6 +189,31 @@ def test_html_pages_get_an_error_page(client: FlaskClient) -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
+def test_the_default_limit_is_counted_in_flask_limiters_own_buckets_without_its_check(
+    app: Flask, client: FlaskClient
+) -> None:
+    # Undeclared routes are counted by core.limits.fast; Flask-Limiter's generic check runs only
+    # for routes that declare limits. Both count in the same storage, under the same keys.
+    state = app.extensions["versehub.limits"]
+    checked: list[str] = []
+    generic = state.limiter_hooks["before"]
+    state.limiter_hooks["before"] = lambda: (checked.append(request.path), generic())[1]
+    assert statuses(client, "/api/v1/limitstest/default", 2) == [200, 200]
+    assert checked == []
+    assert client.get("/api/v1/limitstest/strict").status_code == 200
+    assert checked == ["/api/v1/limitstest/strict"]
+    storage = state.limiter.storage
+    assert isinstance(storage, LocalCounters)
+    assert storage.get("LIMITER/ip:127.0.0.1/limitstest.default/3/1/minute") == 2
+    with app.test_request_context():
+        assert (
+            state.limiter.limiter.get_window_stats(
+                state.default_limits.items[0], "ip:127.0.0.1", "limitstest.default"
+            ).remaining
+            == 1
+        )
+
+
 def test_a_route_limit_replaces_the_default(client: FlaskClient) -> None:
     first = client.get("/api/v1/limitstest/strict")
     assert first.headers["X-RateLimit-Limit"] == "2"

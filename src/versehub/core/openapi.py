@@ -11,6 +11,7 @@ static/js/api_docs.js make Swagger UI's markup pass axe in every density and con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
@@ -91,9 +92,33 @@ def _raise_invalid(exc: ValidationError) -> Response:
     raise invalid(exc)
 
 
+class VerseHubApp(OpenAPI):
+    """flask-openapi3's app, remembering which functions are plain (not `async def`).
+
+    Flask asks `ensure_sync` for every hook and view of every request (about twenty calls, each
+    an `inspect.iscoroutinefunction`); the answer never changes for a function.
+    """
+
+    SYNC_CACHE_SIZE = 1024  # hooks, views and handlers; per-request closures are not kept
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's answer, remembered per function."""
+        known: dict[Any, Callable[..., Any]] = self.__dict__.setdefault("_sync_funcs", {})
+        try:
+            return known[func]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable callable
+            return super().ensure_sync(func)
+        answer = super().ensure_sync(func)
+        if len(known) < self.SYNC_CACHE_SIZE:
+            known[func] = answer
+        return answer
+
+
 def make_app(import_name: str, *, version: str, **flask_kwargs: Any) -> OpenAPI:
     """The Flask app, with OpenAPI generation configured for VerseHub."""
-    return OpenAPI(
+    return VerseHubApp(
         import_name,
         info=Info(
             title="VerseHub API",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import structlog
 from flask import Flask, Response, g, request
 
+from versehub.core import randomness
 from versehub.core.logging import log_request
 from versehub.core.validation import guard_api_body
 
@@ -18,7 +18,7 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 def _assign_request_id() -> None:
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else randomness.token_hex(16)
     g.request_started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)

@@ -8,7 +8,6 @@ here. A small module we test header by header is easier to audit than a wrapper 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from flask import Flask, Request, Response, g, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+from versehub.core import randomness
 from versehub.core.cors import init_cors
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def csp_nonce() -> str:
         return ""
     nonce: str | None = g.get("csp_nonce")
     if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(NONCE_BYTES)
+        nonce = g.csp_nonce = randomness.token_urlsafe(NONCE_BYTES)
     return nonce
 
 

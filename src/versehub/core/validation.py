@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, cast
 
 import orjson
@@ -96,9 +97,30 @@ def loads_json(raw: bytes | str) -> Any:
 
 # Types orjson would write its own way are handed to Flask's `default` instead, as the standard
 # library's encoder hands them: dates as HTTP dates, dataclasses through `asdict`.
-_ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_APPEND_NEWLINE
-)
+_FRAGMENT_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_ORJSON_OPTIONS = _FRAGMENT_OPTIONS | orjson.OPT_APPEND_NEWLINE
+
+
+class ReadyJSON:
+    """JSON text already written (a cached answer's data): `jsonify` embeds it as is."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+
+
+def encode_json(obj: Any, default: Callable[[Any], Any]) -> bytes:
+    """`obj` as compact UTF-8 JSON, written as `jsonify` writes it (no trailing newline).
+
+    For JSON kept to embed in a later answer (`ReadyJSON`): the same text the envelope would
+    have written for `obj` itself.
+    """
+    try:
+        return orjson.dumps(obj, default=default, option=_FRAGMENT_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+        return text.encode()
 
 
 class CappedJSONProvider(DefaultJSONProvider):
@@ -116,6 +138,21 @@ class CappedJSONProvider(DefaultJSONProvider):
 
     sort_keys = False  # envelope keys in contract order
 
+    @staticmethod
+    def default(o: Any) -> Any:
+        """Flask's `default`; ready JSON (`ReadyJSON`) decoded for the standard library's
+        encoder (the debug output, or an answer orjson refused)."""
+        if isinstance(o, ReadyJSON):
+            return orjson.loads(o.json)
+        return DefaultJSONProvider.default(o)
+
+    @staticmethod
+    def _orjson_default(o: Any) -> Any:
+        # orjson embeds ready JSON as is; everything else as the standard library would.
+        if isinstance(o, ReadyJSON):
+            return orjson.Fragment(o.json)
+        return DefaultJSONProvider.default(o)
+
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         check_json_depth(s)
         return super().loads(s, **kwargs)
@@ -126,7 +163,7 @@ class CappedJSONProvider(DefaultJSONProvider):
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(obj)
         try:
-            body = orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS)
+            body = orjson.dumps(obj, default=self._orjson_default, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return super().response(obj)
         # The app's response class is Flask's (typed as Werkzeug's sans-IO base on the provider).

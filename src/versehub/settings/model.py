@@ -103,6 +103,14 @@ class Settings(BaseSettings):
         "cached; 0 turns this caching off. Every entry change invalidates them at once in "
         "every process (the change bus; while it is not listening, answers are not cached).",
     )
+    page_cache_timeout: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="Seconds the HTML of pages for anonymous readers stays cached (per path, "
+        "query, display settings and HTMX fragment); 0 turns this caching off. Entry changes "
+        "invalidate them at once in every process, as for `api_cache_timeout`.",
+    )
     change_bus: Literal["auto", "postgresql", "sqlite", "redis", "off"] = Field(
         "auto",
         description="How processes tell each other what changed, so each may cache callers "

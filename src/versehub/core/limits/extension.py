@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import structlog
 from flask import Flask, Response, current_app, request
+from flask.globals import request_ctx
 from flask_limiter import Limiter, RateLimitExceeded
 
 from versehub.core.auth import resolve_caller
@@ -17,6 +19,8 @@ from versehub.core.health import register_check
 from versehub.core.limits.api import bp as admin_bp
 from versehub.core.limits.bans import BanStore
 from versehub.core.limits.cli import bans_group
+from versehub.core.limits.fast import DefaultLimits, counted, remember, take_over_hooks
+from versehub.core.limits.fast import now as fast_now
 from versehub.core.limits.keys import request_key
 from versehub.core.limits.service import record_violation
 from versehub.core.limits.state import EXTENSION_KEY, RateLimits, current_limits
@@ -76,13 +80,21 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     state = RateLimits(limiter, bans, settings)
     app.extensions[EXTENSION_KEY] = state
     if settings.rate_limits_enabled:
-        # Registered before Flask-Limiter's hook so they run first: the limiter must know the
-        # route's declarations, and a banned caller must be refused before being counted.
-        app.before_request(_prepare_endpoint)
-        app.before_request(_refuse_banned)
-        app.after_request(_add_headers)
         limiter.request_filter(never_limited)
-    limiter.init_app(app)
+    limiter.init_app(app)  # registers its hooks only when enabled
+    if limiter.enabled:
+        # Flask-Limiter's own hooks are replaced by ours, which call them only when its
+        # generic path is needed (`fast.py`).
+        taken = take_over_hooks(app, limiter)
+        if taken is None:
+            raise StartupError("Flask-Limiter registered other request hooks than expected")
+        state.default_limits = DefaultLimits(limiter, settings.rate_limit_default)
+        state.limiter_hooks = taken
+        app.before_request(_limit_request)
+        # After-request hooks run last-registered first: Flask-Limiter's, then the headers.
+        app.after_request(_add_headers)
+        app.after_request(_limiter_after)
+        app.teardown_request(_limiter_teardown)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     register_blueprint(app, admin_bp)
     app.cli.add_command(bans_group)
@@ -109,16 +121,54 @@ def _request_identity() -> str:
     return request.endpoint or UNMATCHED
 
 
-def _prepare_endpoint() -> None:
+def _limit_request() -> Response | None:
+    """before_request: learn the route's declarations, refuse a banned caller, then count.
+
+    The default limit of an undeclared route is counted by `DefaultLimits` (the fast path);
+    anything else by Flask-Limiter's own check.
+    """
+    state = current_limits()
     endpoint = request.endpoint
-    if endpoint:
-        current_limits().prepare(endpoint, current_app.view_functions.get(endpoint))
-
-
-def _refuse_banned() -> None:
+    fast = state.fast_endpoint(endpoint, current_app.view_functions.get(endpoint or ""))
     if never_limited():
-        return
-    ban = current_limits().bans.get(request_key())
+        return None
+    key = request_key()
+    _refuse_banned(state, key)
+    defaults = state.default_limits
+    if defaults is None or not (fast and defaults.usable()):
+        state.limiter_hooks["before"]()  # type: ignore[operator]
+        return None
+    result = defaults.hit(key, endpoint or UNMATCHED)
+    remember(result)
+    if not result.breached:
+        return None
+    return _refusal(state, str(result.item), result.retry_after(fast_now()), key)
+
+
+def _limiter_after(response: Response) -> Response:
+    # Flask-Limiter's after hook (conditional deductions) only for requests it checked.
+    if counted() is not None:
+        return response
+    hook: Any = current_limits().limiter_hooks["after"]
+    answer: Response = hook(response)
+    return answer
+
+
+def _limiter_teardown(exc: BaseException | None) -> None:
+    # Flask-Limiter's context exists only when its path ran (asking for it would create one).
+    if hasattr(_request_context(), "_limiter_request_context"):
+        hook: Any = current_limits().limiter_hooks["teardown"]
+        hook(exc)
+
+
+def _request_context() -> object:
+    # The request context itself, not its proxy (whose attributes are the context's).
+    context: object = request_ctx._get_current_object()  # type: ignore[attr-defined]
+    return context
+
+
+def _refuse_banned(state: RateLimits, key: str) -> None:
+    ban = state.bans.get(key)
     if ban is None:
         return
     retry_after = ban.remaining(time.time())
@@ -133,6 +183,12 @@ def _refuse_banned() -> None:
 def _add_headers(response: Response) -> Response:
     state = current_limits()
     _report_fallback(state)
+    mine = counted()
+    if mine is not None:
+        response.headers["X-RateLimit-Limit"] = str(mine.item.amount)
+        response.headers["X-RateLimit-Remaining"] = str(mine.remaining)
+        response.headers["X-RateLimit-Reset"] = str(math.ceil(mine.window_end))
+        return response
     current = state.limiter.current_limit
     if current is None:
         return response
@@ -164,13 +220,17 @@ def _report_fallback(state: RateLimits) -> None:
 
 def _too_many_requests(exc: RateLimitExceeded) -> Response:
     state = current_limits()
-    retry_after = _retry_after(state, exc)
-    record_violation(bans=state.bans, policy=state.policy, key=request_key(), path=request.path)
+    return _refusal(state, str(exc.limit.limit), _retry_after(state, exc), request_key())
+
+
+def _refusal(state: RateLimits, limit: str, retry_after: int, key: str) -> Response:
+    """The 429 answer; the violation counts towards a ban."""
+    record_violation(bans=state.bans, policy=state.policy, key=key, path=request.path)
     return render_error(
         APIError(
             "RATE_LIMIT_EXCEEDED",
-            f"Rate limit exceeded ({exc.limit.limit}); retry in {retry_after}s",
-            details={"limit": str(exc.limit.limit), "retry_after": retry_after},
+            f"Rate limit exceeded ({limit}); retry in {retry_after}s",
+            details={"limit": limit, "retry_after": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
     )

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_limiter import Limiter, RouteLimit
 
 from versehub.core.limits.bans import BanPolicy, BanStore
+from versehub.core.limits.fast import DefaultLimits
 from versehub.core.limits.specs import Declaration, LimitSpec, declaration_of, is_exempt
 from versehub.settings import Settings
 
@@ -30,8 +31,14 @@ class RateLimits:
             duration=settings.ban_duration,
         )
         self.fallback_reported = False
+        # Set by init_limits when limits are on: the default limits counted without
+        # Flask-Limiter's generic path, and its own hooks (called for everything else).
+        self.default_limits: DefaultLimits | None = None
+        self.limiter_hooks: dict[str, object] = {}
         self._guarded: dict[Declaration, Callable[..., Any]] = {}
         self._prepared: set[str] = set()
+        # Endpoint (None: no route matched) -> whether only the default limits apply to it.
+        self._fast: dict[str | None, bool] = {}
         self._lock = threading.Lock()
 
     def guarded(self, declaration: Declaration) -> Callable[..., Any]:
@@ -66,6 +73,17 @@ class RateLimits:
             self.limiter.exempt(view)
         with self._lock:
             self._prepared.add(endpoint)
+
+    def fast_endpoint(self, endpoint: str | None, view: Callable[..., Any] | None) -> bool:
+        """Prepare the endpoint (first time); whether only the default limits apply to it."""
+        found = self._fast.get(endpoint)
+        if found is None:
+            if endpoint:
+                self.prepare(endpoint, view)
+            # Declared and exempt routes go through Flask-Limiter (scopes, keys, methods).
+            found = declaration_of(view) is None and not is_exempt(view)
+            self._fast[endpoint] = found
+        return found
 
     @property
     def falling_back(self) -> bool:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, request, session
+from flask import Flask, Response, current_app, request, session
+from flask.globals import request_ctx
 from flask_login import current_user, login_required, login_user, logout_user
 
 from versehub.core import sign_languages
@@ -138,9 +139,29 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _update_remember_cookie(response: Response) -> Response:
+    """Flask-Login's remember-cookie hook, for requests whose session can hold its mark.
+
+    Only a session that came with the cookie or was changed by this request can ask for the
+    remember cookie to be set or cleared. Every other request (API calls with a token) skips
+    the hook, which would read the session and so add `Vary: Cookie` for nothing.
+    """
+    # The context's own attribute: the `session` proxy would mark the session as read.
+    context = request_ctx._get_current_object()  # type: ignore[attr-defined]
+    opened = getattr(context, "_session", None)
+    if opened is None or (
+        not opened.modified and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    ):
+        return response
+    answer: Response = login_manager._update_remember_cookie(response)
+    return answer
+
+
 def init_web_sessions(app: Flask) -> None:
     """Bind Flask-Login, put the session resolver first, and let preferences drive rendering."""
     login_manager.init_app(app)
+    hooks = app.after_request_funcs.setdefault(None, [])
+    hooks[hooks.index(login_manager._update_remember_cookie)] = _update_remember_cookie
     login_manager.user_loader(load_user)
     login_manager.login_view = "account.login"
     login_manager.login_message = "Sign in to see that page."

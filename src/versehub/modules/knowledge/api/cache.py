@@ -1,9 +1,11 @@
 """Response caching of the knowledge API: entry lists, search and entry details.
 
 What is cached is the *data payload* of a 200 answer (a plain JSON-able dict; for a detail also
-its ETag), never a Response: the envelope, with this request's `warnings` (a deprecated API
-version, for one), is built again for every request. Errors are never stored, and neither is an
-answer whose computation added warnings (a degraded answer should not outlive its request).
+its ETag) as ready JSON bytes, never a Response: the envelope, with this request's `warnings` (a
+deprecated API version, for one), is built again for every request around the stored bytes
+(`ReadyJSON`), so a hit neither unpickles nor encodes the page again. Errors are never
+stored, and neither is an answer whose computation added warnings (a degraded answer should not
+outlive its request).
 
 The key is the sha256 of, canonically encoded:
 - the endpoint and its validated parameters: the Pydantic model of the query (or the path), not
@@ -60,6 +62,8 @@ from flask import Flask, current_app, has_app_context
 from versehub.core.auth import Principal
 from versehub.core.changes import ChangeBus, Message, bus_for, watch
 from versehub.core.envelope import current_warnings
+from versehub.core.page_cache import invalidate_pages, invalidate_pages_on
+from versehub.core.validation import ReadyJSON, encode_json
 from versehub.extensions import cache
 from versehub.modules.knowledge.models import Category, Entry, EntryRevision, Tag
 from versehub.modules.knowledge.service import permissions
@@ -96,10 +100,21 @@ class CacheState:
 
 @dataclass(frozen=True)
 class Cached:
-    """A payload and whether it came from the cache."""
+    """A payload as ready JSON, and whether it came from the cache."""
 
-    payload: Payload
+    json: bytes
     status: Status
+
+    @property
+    def payload(self) -> Payload:
+        """The payload decoded (for answers that need a field of it, such as the ETag)."""
+        decoded: Payload = orjson.loads(self.json)
+        return decoded
+
+    @property
+    def ready(self) -> ReadyJSON:
+        """The payload to embed as is in an envelope (`envelope(cached.ready)`)."""
+        return ReadyJSON(self.json)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -132,6 +147,8 @@ def init_cache(app: Flask) -> None:
         bus.on_resync(lambda: _owe_bump(state))
     for model in (Entry, Category, Tag, EntryRevision):
         watch(app, model, CHANGE_TOPIC, _everything)
+    # The reading pages show the same rows: their cached HTML goes with every such change.
+    invalidate_pages_on(app, CHANGE_TOPIC)
 
 
 def _everything(row: object) -> dict[str, Any]:
@@ -193,23 +210,29 @@ def cached_payload(
     state = _state()
     if state.timeout <= 0 or not (state.shared or state.bus.ready()):
         # A process-local cache is exact only while the change bus is listening.
-        return Cached(compute(), "bypass")
+        return Cached(_encode(compute()), "bypass")
     try:
         key = _key(endpoint, params, viewer, _generation(state))
         found = _call(state, cache.get, key)
     except BackendError:
-        return Cached(compute(), "bypass")
+        return Cached(_encode(compute()), "bypass")
     except Exception:  # a variant provider's bug must not stop people reading
         log.exception("knowledge_cache_variant_failed", endpoint=endpoint)
-        return Cached(compute(), "bypass")
-    if isinstance(found, dict):
+        return Cached(_encode(compute()), "bypass")
+    # Stored as JSON bytes: a hit is embedded as is, never decoded (anything else found, such
+    # as a dict an older version stored, is computed again and replaced).
+    if isinstance(found, bytes):
         return Cached(found, "hit")
     warnings_before = len(current_warnings())
-    payload = compute()
+    body = _encode(compute())
     if len(current_warnings()) == warnings_before:
         with suppress(BackendError):  # logged; the answer itself is fine
-            _call(state, cache.set, key, payload, timeout=state.timeout)
-    return Cached(payload, "miss")
+            _call(state, cache.set, key, body, timeout=state.timeout)
+    return Cached(body, "miss")
+
+
+def _encode(payload: Payload) -> bytes:
+    return encode_json(payload, current_app.json.default)  # type: ignore[attr-defined]
 
 
 def _state() -> CacheState:
@@ -218,8 +241,9 @@ def _state() -> CacheState:
 
 
 def on_entry_event(name: str, payload: dict[str, Any]) -> None:
-    """The `entry.*` subscriber: any entry change invalidates every cached answer."""
+    """The `entry.*` subscriber: any entry change invalidates every cached answer and page."""
     invalidate()
+    invalidate_pages()
 
 
 def _key(endpoint: str, params: Mapping[str, Any], viewer: Principal | None, gen: int) -> str:

@@ -24,7 +24,7 @@ from versehub.core.api import (
     validated,
 )
 from versehub.core.auth import current_principal, require_role
-from versehub.core.envelope import envelope, list_envelope
+from versehub.core.envelope import envelope
 from versehub.core.idempotency import idempotent
 from versehub.core.openapi import Envelope
 from versehub.modules.knowledge.api.cache import cached_payload
@@ -87,9 +87,8 @@ def _cached_page(endpoint: str, query: ListQuery, compute: Callable[[], EntryPag
         viewer=current_principal(),
         compute=lambda: _page_data(compute()),
     )
-    response = list_envelope(answer.payload["items"], answer.payload["pagination"])
-    response.headers.update(answer.headers)
-    return response
+    # The payload is the list's `data` ({items, pagination}), embedded as the JSON it was stored as.
+    return envelope(answer.ready, headers=answer.headers)
 
 
 @bp.get(
