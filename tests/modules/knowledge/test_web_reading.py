@@ -17,8 +17,8 @@ from versehub.core.presentation import COOKIE, Presentation, set_presentation_co
 from versehub.extensions import db
 from versehub.modules.knowledge.events import register_sign_video_provider
 from versehub.modules.knowledge.models import Entry
-from versehub.modules.knowledge.schemas import CategoryCreate
-from versehub.modules.knowledge.service import categories, entry_view, search
+from versehub.modules.knowledge.schemas import CategoryCreate, EntryUpdate
+from versehub.modules.knowledge.service import categories, entries, entry_view, search
 
 HX = {"HX-Request": "true"}
 PLAIN = "Signs are words you make with your hands. People see them."
@@ -387,3 +387,28 @@ def test_category_page_cursor_links(app: Flask, client: FlaskClient, people: Peo
     stale = client.get("/categories/many?cursor=tampered")
     assert stale.status_code == 200
     assert "page link has expired" in html_of(stale)
+
+
+def test_anonymous_entry_pages_are_cached_until_the_entry_changes(
+    app: Flask, client: FlaskClient, hub: dict[str, Any], people: People
+) -> None:
+    url = f"/entries/{hub['easy']}"
+    first = client.get(url)
+    assert first.headers["X-Page-Cache"] == "miss"
+    again = client.get(url)
+    assert again.headers["X-Page-Cache"] == "hit"
+    assert html_of(again).count("Captions help") == html_of(first).count("Captions help")
+    with app.app_context():
+        entry = db.session.scalars(db.select(Entry).where(Entry.slug == hub["easy"])).one()
+        entries.update(
+            entry_id=entry.id,
+            data=EntryUpdate(title="Captions help everyone", version=entry.version),
+            viewer=people.editor,
+        )
+        db.session.commit()
+    changed = client.get(url)
+    assert changed.headers["X-Page-Cache"] == "miss"
+    assert "<h1>Captions help everyone</h1>" in html_of(changed)
+    # Signed-in readers see their own page (their preferences, their buttons), never a cached one.
+    web_login(client, "edith")
+    assert client.get(url).headers["X-Page-Cache"] == "bypass"

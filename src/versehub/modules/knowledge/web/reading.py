@@ -13,6 +13,7 @@ from flask import Response, request
 
 from versehub.core.auth import current_principal
 from versehub.core.errors import APIError
+from versehub.core.page_cache import cached_page
 from versehub.core.pages import is_htmx, render_page
 from versehub.core.presentation import current_presentation
 from versehub.modules.knowledge.schemas import ListQuery
@@ -43,6 +44,7 @@ def home() -> Response:
 
 
 @bp.get("/entries/<slug>")
+@cached_page  # anonymous readers only; any entry change empties it in every process
 def entry_page(slug: str) -> Response:
     """One entry at the reader's reading level, with the switch between its two texts."""
     presentation = current_presentation()
