@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+import psycopg
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
@@ -17,10 +19,11 @@ from werkzeug.serving import make_server
 from tests.conftest import base_settings, migrate_to_head
 from tests.e2e.mailbox import Mailbox
 from tests.modules.accounts.support import PASSWORD
-from tests.servers import missing
+from tests.servers import PostgresServer, missing
 from versehub import create_app
 from versehub.core.errors import APIError
 from versehub.core.jobs import leases, start_embedded_worker, stop_embedded_worker
+from versehub.extensions import db
 from versehub.modules.accounts.api.auth import LOGIN_CHECKS
 from versehub.modules.accounts.models import User
 from versehub.modules.accounts.service import users
@@ -98,12 +101,9 @@ class LiveServer:
             return user.id
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on a migrated SQLite file, served by werkzeug on a free port in a thread."""
-    root = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{root / 'e2e.db'}"
-    migrate_to_head(url, root / "instance")
+@contextmanager
+def _served(root: Path, url: str) -> Iterator[LiveServer]:
+    """The app on the migrated database `url`, served by werkzeug on a free port in a thread."""
     # The port is known once the server listens, and links in mails must point at it: the
     # server starts with a stand-in that hands each request to the app made right after.
     served: list[Flask] = []
@@ -124,6 +124,56 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         server.shutdown()
         thread.join(timeout=5)
         app.extensions["celery"].close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on a migrated SQLite file, served by werkzeug on a free port in a thread."""
+    root = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{root / 'e2e.db'}"
+    migrate_to_head(url, root / "instance")
+    with _served(root, url) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_live_server(
+    pg_server: PostgresServer, pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The same, on a PostgreSQL database of its own (made from the migrated template)."""
+    admin_url = pg_server.url("postgres").replace("+psycopg", "")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "vh_e2e" TEMPLATE "{pg_template}"')
+    try:
+        with _served(tmp_path_factory.mktemp("e2e-pg"), pg_server.url("vh_e2e")) as server:
+            yield server
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "vh_e2e" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_live_server(request: pytest.FixtureRequest) -> LiveServer:
+    """For flows that must hold on both databases: the SQLite and the PostgreSQL live server."""
+    name = "live_server" if request.param == "sqlite" else "pg_live_server"
+    server: LiveServer = request.getfixturevalue(name)
+    return server
+
+
+@contextmanager
+def _mail_for(server: LiveServer) -> Iterator[Mailbox]:
+    # Worker threads find their Flask app through Celery's default app, which is the app made
+    # last in this process: a test that built another app (and deleted its database) would
+    # otherwise have the live server's jobs run against that one.
+    server.app.extensions["celery"].set_default()
+    start_embedded_worker(server.app, beat=False)
+    try:
+        yield Mailbox(server.app.extensions["versehub.settings"].instance_path)
+    finally:
+        assert stop_embedded_worker(server.app, timeout=30)
+        leases.release_all()  # this process's lock on the broker file, as after every worker
 
 
 @pytest.fixture
@@ -135,16 +185,15 @@ def mailbox(live_server: LiveServer) -> Iterator[Mailbox]:
     is delivered too, so look mail up by recipient. Celery allows one worker per process, so
     it runs per test, not per session (tests elsewhere start their own).
     """
-    # Worker threads find their Flask app through Celery's default app, which is the app made
-    # last in this process: a test that built another app (and deleted its database) would
-    # otherwise have the live server's jobs run against that one.
-    live_server.app.extensions["celery"].set_default()
-    start_embedded_worker(live_server.app, beat=False)
-    try:
-        yield Mailbox(live_server.app.extensions["versehub.settings"].instance_path)
-    finally:
-        assert stop_embedded_worker(live_server.app, timeout=30)
-        leases.release_all()  # this process's lock on the broker file, as after every worker
+    with _mail_for(live_server) as box:
+        yield box
+
+
+@pytest.fixture
+def any_mailbox(any_live_server: LiveServer) -> Iterator[Mailbox]:
+    """`mailbox` for `any_live_server`."""
+    with _mail_for(any_live_server) as box:
+        yield box
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ audit log."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import ConsoleLog, LiveServer, sign_in
 from tests.e2e.mailbox import Mailbox
@@ -72,13 +70,20 @@ def _review_and_publish(page: Page, slug: str) -> None:
 
 
 def test_register_write_review_publish_find_and_audit(
-    live_server: LiveServer,
-    mailbox: Mailbox,
-    new_context: Callable[[], Any],
-    console: ConsoleLog,
+    any_live_server: LiveServer, any_mailbox: Mailbox, browser: Browser, console: ConsoleLog
 ) -> None:
+    """On SQLite and on PostgreSQL: the pages run the same services on both."""
+    live_server, mailbox = any_live_server, any_mailbox
     make_writer(live_server, "ed-reviewer", "editor")
     make_writer(live_server, "ada-admin", "admin")
+    contexts: list[BrowserContext] = []
+
+    def new_context() -> tuple[BrowserContext, Page]:
+        context = browser.new_context(base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        console.attach(page)
+        return context, page
 
     _, newcomer = new_context()
     _register_and_confirm(newcomer, mailbox)
@@ -112,3 +117,5 @@ def test_register_write_review_publish_find_and_audit(
     ):
         expect(trail).to_contain_text(event)
     assert console.csp_violations() == []
+    for context in contexts:
+        context.close()
