@@ -58,7 +58,11 @@ def _rules() -> list[Rule]:
 
 
 RULES = _rules()
-GET_RULES = sorted({rule.rule for rule in RULES if "GET" in (rule.methods or ())})
+# Web pages (outside /api/) follow the browser's conventions instead: links and browsers add
+# parameters (utm_*, next, htmx's own), and a page ignores what it does not read.
+GET_RULES = sorted(
+    {rule.rule for rule in RULES if "GET" in (rule.methods or ()) and rule.rule.startswith("/api/")}
+)
 # A value for each path argument; validation runs before the view looks anything up.
 PATH_VALUES = {
     "entry_id": 1,

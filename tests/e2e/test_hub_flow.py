@@ -49,7 +49,7 @@ def _write_and_submit(page: Page) -> str:
     page.goto(f"/entries/{slug}/edit")
     text = page.get_by_label("Text", exact=True)
     text.press("Control+End")
-    text.type("\n\nContext and captions fill the gaps.")
+    text.type("\n\nContext fills in the rest of what is said.")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status").first).to_contain_text("revision 2")
     # The status buttons are on the entry page itself.
@@ -63,7 +63,8 @@ def _review_and_publish(page: Page, slug: str) -> None:
     page.goto(f"/entries/{slug}")
     page.get_by_role("link", name=re.compile("revisions", re.IGNORECASE)).first.click()
     page.get_by_role("link", name="Revision 2").click()
-    expect(page.locator("ins", has_text="Context and captions fill the gaps.")).to_be_visible()
+    added = page.locator("ins", has_text="Context fills in the rest of what is said.")
+    expect(added).to_be_visible()
     page.goto(f"/entries/{slug}")
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("status").first).to_contain_text("Published")
@@ -102,7 +103,7 @@ def test_register_write_review_publish_find_and_audit(
     expect(reader.locator("#results-count")).to_have_text("1 result")
     reader.get_by_role("link", name=TITLE).click()
     expect(reader.get_by_role("heading", level=1)).to_have_text(TITLE)
-    expect(reader.locator("article")).to_contain_text("Context and captions fill the gaps.")
+    expect(reader.locator("article")).to_contain_text("Context fills in the rest of what is said.")
 
     _, admin = new_context()
     sign_in(admin, "ada-admin")

@@ -90,7 +90,7 @@ def test_member_writes_and_submits_then_editor_publishes_by_keyboard(
     tab_to(page, "el => el.id === 'content'")
     page.keyboard.type("## Before the day\n\nBook an *interpreter* two weeks ahead.")
     # The live preview and the reading level arrive without moving focus.
-    preview_heading = page.locator("#preview-area h2", has_text="Before the day")
+    preview_heading = page.locator("#preview-area h3", has_text="Before the day")
     expect(preview_heading).to_be_visible(timeout=HTMX_WAIT)
     expect(page.locator("#preview-area em")).to_have_text("interpreter", timeout=HTMX_WAIT)
     expect(page.locator("#level-status")).to_contain_text(

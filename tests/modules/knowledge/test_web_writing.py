@@ -25,6 +25,7 @@ from tests.modules.knowledge.web_support import (
 from versehub.modules.knowledge.models import TITLE_MAX
 from versehub.modules.knowledge.schemas import CONTENT_MAX, CategoryCreate
 from versehub.modules.knowledge.service import categories
+from versehub.modules.knowledge.service.entry_view import demote_headings
 from versehub.modules.knowledge.service.rendering import render_markdown
 
 HX = {"HX-Request": "true", "HX-Target": "preview-area"}
@@ -115,13 +116,14 @@ def test_preview_fragment_is_rendered_and_sanitised_as_on_save(
     html = response.get_data(as_text=True)
     assert "<html" not in html
     with app.app_context():
-        assert render_markdown(EVIL) in html
+        # As saved, with the text's headings under the page's one h1 (as the entry page shows).
+        assert demote_headings(render_markdown(EVIL)) in html
     # Raw HTML is shown as text and the javascript: link is not made a link.
     assert "<script" not in html
     assert "<img" not in html
     assert 'href="javascript' not in html
     assert "&lt;script&gt;" in html
-    assert "<h1>Hello</h1>" in html
+    assert "<h2>Hello</h2>" in html
     assert 'lang="de"' in html
     assert 'id="level-status" hx-swap-oob="innerHTML"' in html
     assert re.search(r"Preview updated\. Reading level of the text: [1-5] of 5", html)
@@ -137,7 +139,7 @@ def test_preview_without_javascript_shows_the_page_and_saves_nothing(
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<h1>Hello</h1>" in html
+    assert "<h2>Hello</h2>" in html
     assert "<script>alert" not in html
     assert "Nothing is saved yet" in html
     assert count_entries(app) == 0
