@@ -1,4 +1,5 @@
-// Copy buttons: <button data-copy="id" data-copied="message" hidden> copies the text of the
+// Copy buttons (API keys, recovery codes, the conflict page): <button data-copy="id"
+// data-copied="message" hidden> copies the text of the
 // element with that id. The button is hidden until this script runs (nothing to press without
 // JavaScript: the text can still be selected and copied by hand); the result is shown in the
 // #status live region, never by sound.
